@@ -1,0 +1,2 @@
+//! Kafkaesque: a Kafka-protocol broker that keeps every byte in PostgreSQL.
+pub mod protocol;
