@@ -1,0 +1,109 @@
+-- Kafkaesque schema, version 1.
+--
+-- Apply by hand:   psql "postgres://postgres@127.0.0.1:5432/postgres" -f schema.sql
+-- or let the broker apply its bundled copy:   kafkaesque --init-schema
+--
+-- Idempotent: every statement is IF NOT EXISTS / ON CONFLICT, so applying it
+-- again (or applying a newer copy over an older schema) is safe.
+-- Everything lives in its own schema so Kafkaesque can share a database with
+-- an application.
+
+CREATE SCHEMA IF NOT EXISTS kafkaesque;
+
+-- Which version of this file the database holds. The broker refuses to start
+-- on a missing or older schema and says how to apply this file.
+CREATE TABLE IF NOT EXISTS kafkaesque.schema_version (
+    singleton  boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+    version    integer NOT NULL,
+    applied_at timestamptz NOT NULL DEFAULT now()
+);
+
+-- The cluster id, generated once: 22 characters of URL-safe base64 of a
+-- random UUID, as Kafka's own cluster ids are.
+CREATE TABLE IF NOT EXISTS kafkaesque.cluster (
+    singleton  boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+    cluster_id text NOT NULL
+);
+INSERT INTO kafkaesque.cluster (cluster_id)
+VALUES (translate(rtrim(encode(uuid_send(gen_random_uuid()), 'base64'), '='), '+/', '-_'))
+ON CONFLICT DO NOTHING;
+
+-- Topics. The UUID is the topic id of Metadata v10+ and Fetch v13+.
+CREATE TABLE IF NOT EXISTS kafkaesque.topics (
+    topic_id           uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    name               text NOT NULL UNIQUE,
+    partition_count    integer NOT NULL CHECK (partition_count > 0),
+    replication_factor smallint NOT NULL DEFAULT 1,
+    created_at         timestamptz NOT NULL DEFAULT now()
+);
+
+-- Topic configs set explicitly (CreateTopics, AlterConfigs); anything not
+-- here has the broker default.
+CREATE TABLE IF NOT EXISTS kafkaesque.topic_configs (
+    topic_id uuid NOT NULL REFERENCES kafkaesque.topics ON DELETE CASCADE,
+    name     text NOT NULL,
+    value    text,
+    PRIMARY KEY (topic_id, name)
+);
+
+-- One row per partition. `next_offset` is the log end offset (the high
+-- watermark: every acknowledged record is committed). A produce locks this
+-- row while it assigns offsets, so offsets are dense and commit in order.
+CREATE TABLE IF NOT EXISTS kafkaesque.partitions (
+    topic_id         uuid NOT NULL REFERENCES kafkaesque.topics ON DELETE CASCADE,
+    partition        integer NOT NULL,
+    next_offset      bigint NOT NULL DEFAULT 0,
+    log_start_offset bigint NOT NULL DEFAULT 0,
+    leader_epoch     integer NOT NULL DEFAULT 0,
+    PRIMARY KEY (topic_id, partition)
+);
+
+-- One row per record. Batch-level facts (producer id/epoch, timestamp type,
+-- transactional and control flags) are kept per row so Fetch can rebuild
+-- faithful batches; compression is not kept (records are stored plain).
+CREATE TABLE IF NOT EXISTS kafkaesque.record (
+    topic_id         uuid NOT NULL,
+    partition        integer NOT NULL,
+    "offset"         bigint NOT NULL,
+    -- Milliseconds since the epoch, exactly as the producer (or, for
+    -- LogAppendTime topics, the broker) set it.
+    timestamp        bigint NOT NULL,
+    key              bytea,
+    value            bytea,
+    -- Headers as two parallel arrays (NULL when the record has none).
+    header_keys      text[],
+    header_values    bytea[],
+    -- Record batch attributes without the compression bits:
+    -- 8 = LogAppendTime, 16 = transactional, 32 = control.
+    batch_attributes smallint NOT NULL DEFAULT 0,
+    producer_id      bigint NOT NULL DEFAULT -1,
+    producer_epoch   smallint NOT NULL DEFAULT -1,
+    -- The record's sequence number (-1 unless idempotent).
+    sequence         integer NOT NULL DEFAULT -1,
+    PRIMARY KEY (topic_id, partition, "offset")
+);
+
+-- The friendly face of the log:
+--   SELECT key, value FROM kafkaesque.records WHERE topic = 'orders';
+CREATE OR REPLACE VIEW kafkaesque.records AS
+SELECT t.name AS topic,
+       r.partition,
+       r."offset",
+       to_timestamp(r.timestamp / 1000.0) AS timestamp,
+       r.timestamp AS timestamp_ms,
+       r.key,
+       r.value,
+       r.header_keys,
+       r.header_values,
+       r.producer_id,
+       r.producer_epoch,
+       r.sequence,
+       (r.batch_attributes & 16) <> 0 AS is_transactional,
+       (r.batch_attributes & 32) <> 0 AS is_control
+FROM kafkaesque.record r
+JOIN kafkaesque.topics t USING (topic_id);
+
+INSERT INTO kafkaesque.schema_version (version) VALUES (1)
+ON CONFLICT (singleton) DO UPDATE
+SET version = GREATEST(kafkaesque.schema_version.version, EXCLUDED.version),
+    applied_at = now();

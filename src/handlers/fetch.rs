@@ -1,0 +1,210 @@
+//! Fetch: read record batches, long-polling when there is nothing new.
+//!
+//! The long poll holds no database connection. The fetch subscribes to its
+//! partitions in the [`crate::notifier::Notifier`], checks the in-memory
+//! watermarks, and sleeps until a produce commits to one of them or
+//! `max_wait_ms` runs out; only then does it take a pool connection, for
+//! one job that reads every partition with new data.
+//!
+//! Rules clients depend on (kafka-notes §3.6): every requested partition is
+//! answered; empty records are present-but-empty; the first record batch
+//! of the response is returned even if it exceeds the limits (KIP-74);
+//! OFFSET_OUT_OF_RANGE outside `[log start, high watermark]`.
+
+use super::{log_storage_error, storage_error_code, Ctx};
+use crate::protocol::messages::fetch::{FetchRequest, FetchResponse, FetchResponsePartition, FetchResponseTopic};
+use crate::protocol::ErrorCode;
+use crate::storage::log::read_batches;
+use crate::storage::topics::PartitionRow;
+use crate::storage::{StorageError, TopicId};
+use std::time::{Duration, Instant};
+
+/// `isolation_level` of a read_committed consumer.
+const READ_COMMITTED: i8 = 1;
+
+/// Longest slice a long poll sleeps before looking at the shutdown flag.
+const WAIT_SLICE: Duration = Duration::from_millis(250);
+
+/// One requested partition and what we know of it.
+struct Slot {
+    topic_index: usize,
+    partition_index: usize,
+    key: Option<(TopicId, i32)>,
+    fetch_offset: i64,
+    partition_max_bytes: usize,
+}
+
+pub fn handle(ctx: &Ctx<'_>, request: FetchRequest) -> FetchResponse {
+    let broker = ctx.broker;
+    let by_id = ctx.version >= 13;
+    let started = Instant::now();
+    let max_wait = Duration::from_millis(u64::try_from(request.max_wait_ms).unwrap_or(0));
+    let min_bytes = usize::try_from(request.min_bytes).unwrap_or(0);
+    let max_bytes = usize::try_from(request.max_bytes).unwrap_or(0);
+    let read_committed = request.isolation_level == READ_COMMITTED;
+
+    let mut responses = Vec::with_capacity(request.topics.len());
+    let mut slots = Vec::new();
+    for (topic_index, wanted) in request.topics.iter().enumerate() {
+        let topic = if by_id {
+            let id = TopicId::from_bytes(wanted.topic_id);
+            Ok(broker.topics.get_by_id(&id)).transpose().unwrap_or(Err(ErrorCode::UnknownTopicId))
+        } else {
+            match broker.topic(&wanted.topic) {
+                Ok(Some(topic)) => Ok(topic),
+                Ok(None) => Err(ErrorCode::UnknownTopicOrPartition),
+                Err(err) => {
+                    log_storage_error(ctx, "looking up a topic", &err);
+                    Err(storage_error_code(&err))
+                }
+            }
+        };
+        let mut partitions = Vec::with_capacity(wanted.partitions.len());
+        for (partition_index, p) in wanted.partitions.iter().enumerate() {
+            let mut answer = empty_partition(p.partition, read_committed);
+            let key = match &topic {
+                Ok(topic) => match broker.partition(topic, p.partition) {
+                    Ok(Some(_)) => Some((topic.id, p.partition)),
+                    Ok(None) => {
+                        answer.error_code = ErrorCode::UnknownTopicOrPartition.code();
+                        None
+                    }
+                    Err(err) => {
+                        answer.error_code = storage_error_code(&err).code();
+                        None
+                    }
+                },
+                Err(code) => {
+                    answer.error_code = code.code();
+                    None
+                }
+            };
+            slots.push(Slot {
+                topic_index,
+                partition_index,
+                key,
+                fetch_offset: p.fetch_offset,
+                partition_max_bytes: usize::try_from(p.partition_max_bytes).unwrap_or(0),
+            });
+            partitions.push(answer);
+        }
+        responses.push(FetchResponseTopic {
+            topic: wanted.topic.clone(),
+            topic_id: wanted.topic_id,
+            partitions,
+        });
+    }
+
+    let subscription = broker.notifier.subscribe(slots.iter().filter_map(|s| s.key).collect());
+    loop {
+        let mut has_error = false;
+        let mut has_data = false;
+        for slot in &slots {
+            let answer = &mut responses[slot.topic_index].partitions[slot.partition_index];
+            let Some(key) = slot.key else {
+                has_error = true;
+                continue;
+            };
+            let Some(marks) = broker.watermarks.get(&key) else {
+                continue;
+            };
+            fill_watermarks(answer, &marks);
+            if slot.fetch_offset < marks.log_start_offset || slot.fetch_offset > marks.next_offset {
+                answer.error_code = ErrorCode::OffsetOutOfRange.code();
+                has_error = true;
+            } else if slot.fetch_offset < marks.next_offset {
+                has_data = true;
+            }
+        }
+        let expired = started.elapsed() >= max_wait || broker.shutdown.is_requested();
+        if has_data {
+            match read_all(ctx, &slots, &mut responses, max_bytes) {
+                Ok(bytes) if bytes >= min_bytes || expired => break,
+                Ok(_) => {}
+                Err(err) => {
+                    log_storage_error(ctx, "reading records", &err);
+                    for slot in slots.iter().filter(|s| s.key.is_some()) {
+                        let answer = &mut responses[slot.topic_index].partitions[slot.partition_index];
+                        answer.error_code = storage_error_code(&err).code();
+                        answer.records = Some(Vec::new());
+                    }
+                    break;
+                }
+            }
+        }
+        if has_error || expired {
+            break;
+        }
+        let remaining = max_wait.saturating_sub(started.elapsed());
+        subscription.wait(remaining.min(WAIT_SLICE));
+    }
+
+    FetchResponse {
+        throttle_time_ms: 0,
+        error_code: ErrorCode::None.code(),
+        session_id: 0,
+        responses,
+        ..Default::default()
+    }
+}
+
+fn empty_partition(partition_index: i32, read_committed: bool) -> FetchResponsePartition {
+    FetchResponsePartition {
+        partition_index,
+        error_code: ErrorCode::None.code(),
+        high_watermark: -1,
+        last_stable_offset: -1,
+        log_start_offset: -1,
+        aborted_transactions: read_committed.then(Vec::new),
+        preferred_read_replica: -1,
+        records: Some(Vec::new()),
+        ..Default::default()
+    }
+}
+
+fn fill_watermarks(answer: &mut FetchResponsePartition, marks: &PartitionRow) {
+    answer.high_watermark = marks.next_offset;
+    // No transactions yet: everything below the high watermark is stable.
+    answer.last_stable_offset = marks.next_offset;
+    answer.log_start_offset = marks.log_start_offset;
+}
+
+/// Reads every partition that has data in one pool job. Returns the bytes
+/// of record batches put in the response.
+fn read_all(
+    ctx: &Ctx<'_>,
+    slots: &[Slot],
+    responses: &mut [FetchResponseTopic],
+    max_bytes: usize,
+) -> Result<usize, StorageError> {
+    let mut reads = Vec::new();
+    for (index, slot) in slots.iter().enumerate() {
+        let Some(key) = slot.key else { continue };
+        let answer = &responses[slot.topic_index].partitions[slot.partition_index];
+        if answer.error_code == ErrorCode::None.code() && slot.fetch_offset < answer.high_watermark {
+            reads.push((index, key, slot.fetch_offset, answer.last_stable_offset, slot.partition_max_bytes));
+        }
+    }
+    let results = ctx.broker.pool.run(move |db| {
+        let mut total = 0usize;
+        let mut out = Vec::with_capacity(reads.len());
+        for (index, (topic_id, partition), from, until, partition_max) in reads {
+            let budget = partition_max.min(max_bytes.saturating_sub(total));
+            let mut records = Vec::new();
+            // KIP-74: only the first partition with data may overshoot.
+            if budget > 0 || total == 0 {
+                read_batches(db, topic_id, partition, from, until, budget, total == 0, &mut records)?;
+            }
+            total += records.len();
+            out.push((index, records));
+        }
+        Ok(out)
+    })?;
+    let mut total = 0;
+    for (index, records) in results {
+        let slot = &slots[index];
+        total += records.len();
+        responses[slot.topic_index].partitions[slot.partition_index].records = Some(records);
+    }
+    Ok(total)
+}

@@ -1,0 +1,389 @@
+//! The partition log: appending records and reading them back as batches.
+//!
+//! **Append** (group commit). Pool workers hand [`append_group`] every
+//! append waiting in the queue. One PostgreSQL transaction then:
+//! 1. locks each touched partition row in (topic id, partition) order, so
+//!    two workers can never deadlock, and moves its `next_offset` past the
+//!    new records (the row lock makes offsets dense and commit in order);
+//! 2. inserts every record of every append with one binary `COPY`;
+//! 3. commits, after which each waiting producer gets its base offset.
+//! Nothing is acknowledged before that COMMIT returns.
+//!
+//! **Read.** One indexed range query per partition (`offset >= from AND
+//! offset < until`), fetched in chunks until the byte budget is spent, and
+//! encoded straight into wire batches. Records of one producer batch are
+//! regrouped by their stored producer id/epoch/attributes and contiguous
+//! sequence numbers, so idempotence and transaction markers survive the trip.
+
+use super::{Db, StorageError, TopicId};
+use crate::protocol::records::{attributes, BatchBuilder, RecordBatch};
+use crossbeam_channel::{bounded, Receiver, Sender};
+use postgres::binary_copy::BinaryCopyInWriter;
+use postgres::types::{ToSql, Type};
+use std::collections::BTreeMap;
+
+/// One record batch to append to one partition. The batch is decoded,
+/// decompressed and validated; its timestamps are final.
+#[derive(Debug)]
+pub struct PartitionAppend {
+    pub topic_id: TopicId,
+    pub partition: i32,
+    pub batch: RecordBatch,
+}
+
+/// What happened to one [`PartitionAppend`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AppendOutcome {
+    Appended {
+        base_offset: i64,
+        /// The partition's log end offset right after this commit.
+        next_offset: i64,
+        log_start_offset: i64,
+    },
+    /// The partition does not exist (any more).
+    UnknownPartition,
+}
+
+pub type AppendReply = Result<Vec<AppendOutcome>, StorageError>;
+
+/// The appends of one produce request, with the channel its answer goes to.
+pub struct AppendJob {
+    appends: Vec<PartitionAppend>,
+    reply: Sender<AppendReply>,
+}
+
+impl AppendJob {
+    pub fn new(appends: Vec<PartitionAppend>) -> (AppendJob, Receiver<AppendReply>) {
+        let (reply, rx) = bounded(1);
+        (AppendJob { appends, reply }, rx)
+    }
+}
+
+/// Commits a group of appends in one transaction and answers each job. If
+/// the database rejects the group (not an outage), each job is retried on
+/// its own so one bad append cannot fail its neighbours.
+pub fn append_group(db: Result<&mut Db, StorageError>, jobs: Vec<AppendJob>) {
+    let db = match db {
+        Ok(db) => db,
+        Err(err) => {
+            for job in jobs {
+                let _ = job.reply.send(Err(err.clone()));
+            }
+            return;
+        }
+    };
+    match append_in_transaction(db, &jobs) {
+        Ok(outcomes) => {
+            for (job, outcome) in jobs.into_iter().zip(outcomes) {
+                let _ = job.reply.send(Ok(outcome));
+            }
+        }
+        Err(StorageError::Database(why)) if jobs.len() > 1 => {
+            log::warn!("group commit of {} appends failed ({why}); retrying one by one", jobs.len());
+            for job in jobs {
+                let result = append_in_transaction(db, std::slice::from_ref(&job));
+                let _ = job.reply.send(result.map(|mut o| o.remove(0)));
+            }
+        }
+        Err(err) => {
+            for job in jobs {
+                let _ = job.reply.send(Err(err.clone()));
+            }
+        }
+    }
+}
+
+fn append_in_transaction(db: &mut Db, jobs: &[AppendJob]) -> Result<Vec<Vec<AppendOutcome>>, StorageError> {
+    db.client.batch_execute("BEGIN")?;
+    match append_rows(db, jobs) {
+        Ok(outcomes) => {
+            db.client.batch_execute("COMMIT")?;
+            Ok(outcomes)
+        }
+        Err(err) => {
+            let _ = db.client.batch_execute("ROLLBACK");
+            Err(err)
+        }
+    }
+}
+
+const COPY_RECORDS: &str = "COPY kafkaesque.record (topic_id, partition, \"offset\", timestamp, key, value,
+     header_keys, header_values, batch_attributes, producer_id, producer_epoch, sequence)
+     FROM STDIN (FORMAT binary)";
+
+const COPY_TYPES: &[Type] = &[
+    Type::UUID,
+    Type::INT4,
+    Type::INT8,
+    Type::INT8,
+    Type::BYTEA,
+    Type::BYTEA,
+    Type::TEXT_ARRAY,
+    Type::BYTEA_ARRAY,
+    Type::INT2,
+    Type::INT8,
+    Type::INT2,
+    Type::INT4,
+];
+
+fn append_rows(db: &mut Db, jobs: &[AppendJob]) -> Result<Vec<Vec<AppendOutcome>>, StorageError> {
+    // Records per partition across the whole group, in lock order.
+    let mut counts: BTreeMap<(TopicId, i32), i64> = BTreeMap::new();
+    for append in jobs.iter().flat_map(|j| &j.appends) {
+        *counts.entry((append.topic_id, append.partition)).or_default() += append.batch.records.len() as i64;
+    }
+    let reserve = db.statement(
+        "UPDATE kafkaesque.partitions SET next_offset = next_offset + $3
+          WHERE topic_id = $1 AND partition = $2
+      RETURNING next_offset, log_start_offset",
+    )?;
+    // (next offset to hand out, log end after commit, log start) per partition.
+    let mut cursors: BTreeMap<(TopicId, i32), (i64, i64, i64)> = BTreeMap::new();
+    for (&(topic_id, partition), &n) in &counts {
+        if let Some(row) = db.client.query_opt(&reserve, &[&topic_id, &partition, &n])? {
+            let end: i64 = row.get(0);
+            cursors.insert((topic_id, partition), (end - n, end, row.get(1)));
+        }
+    }
+
+    let mut outcomes = Vec::with_capacity(jobs.len());
+    let sink = db.client.copy_in(COPY_RECORDS)?;
+    let mut writer = BinaryCopyInWriter::new(sink, COPY_TYPES);
+    for job in jobs {
+        let mut job_outcomes = Vec::with_capacity(job.appends.len());
+        for append in &job.appends {
+            let Some(cursor) = cursors.get_mut(&(append.topic_id, append.partition)) else {
+                job_outcomes.push(AppendOutcome::UnknownPartition);
+                continue;
+            };
+            let base_offset = cursor.0;
+            cursor.0 += append.batch.records.len() as i64;
+            write_batch_rows(&mut writer, append, base_offset)?;
+            job_outcomes.push(AppendOutcome::Appended {
+                base_offset,
+                next_offset: cursor.1,
+                log_start_offset: cursor.2,
+            });
+        }
+        outcomes.push(job_outcomes);
+    }
+    writer.finish()?;
+    Ok(outcomes)
+}
+
+/// The sequence number of the record `index` places after `base`; sequences
+/// wrap from `i32::MAX` to 0 as Kafka's do.
+fn sequence_at(base: i32, index: usize) -> i32 {
+    if base < 0 {
+        return -1;
+    }
+    ((i64::from(base) + index as i64) % (i64::from(i32::MAX) + 1)) as i32
+}
+
+fn write_batch_rows(
+    writer: &mut BinaryCopyInWriter<'_>,
+    append: &PartitionAppend,
+    base_offset: i64,
+) -> Result<(), StorageError> {
+    let batch = &append.batch;
+    let stored_attributes = batch.attributes & !(attributes::COMPRESSION_MASK | attributes::DELETE_HORIZON);
+    let log_append_time = batch.is_log_append_time();
+    for (index, record) in batch.records.iter().enumerate() {
+        let offset = base_offset + index as i64;
+        let timestamp = if log_append_time {
+            batch.max_timestamp
+        } else {
+            batch.base_timestamp.wrapping_add(record.timestamp_delta)
+        };
+        let (header_keys, header_values): (Option<Vec<&str>>, Option<Vec<Option<&[u8]>>>) =
+            if record.headers.is_empty() {
+                (None, None)
+            } else {
+                (
+                    Some(record.headers.iter().map(|h| h.key.as_str()).collect()),
+                    Some(record.headers.iter().map(|h| h.value.as_deref()).collect()),
+                )
+            };
+        let sequence = sequence_at(batch.base_sequence, index);
+        let row: [&(dyn ToSql + Sync); 12] = [
+            &append.topic_id,
+            &append.partition,
+            &offset,
+            &timestamp,
+            &record.key,
+            &record.value,
+            &header_keys,
+            &header_values,
+            &stored_attributes,
+            &batch.producer_id,
+            &batch.producer_epoch,
+            &sequence,
+        ];
+        writer.write(&row)?;
+    }
+    Ok(())
+}
+
+/// Rows fetched per round trip while reading. Small enough that a fetch
+/// with a small byte budget does not drag thousands of rows over the wire.
+const READ_CHUNK_ROWS: i64 = 1000;
+
+/// What a read produced.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct ReadSummary {
+    pub records: i64,
+    /// Offset after the last record returned.
+    pub next_offset: i64,
+}
+
+/// Appends to `out` record batches holding the records of one partition from
+/// `from` up to (not including) `until`, stopping before `max_bytes` would
+/// be exceeded. With `first_may_exceed`, the first record is returned
+/// however large it is (KIP-74), so a consumer can always make progress.
+#[allow(clippy::too_many_arguments)]
+pub fn read_batches(
+    db: &mut Db,
+    topic_id: TopicId,
+    partition: i32,
+    from: i64,
+    until: i64,
+    max_bytes: usize,
+    first_may_exceed: bool,
+    out: &mut Vec<u8>,
+) -> Result<ReadSummary, StorageError> {
+    let stmt = db.statement(
+        "SELECT \"offset\", timestamp, key, value, header_keys, header_values,
+                batch_attributes, producer_id, producer_epoch, sequence
+           FROM kafkaesque.record
+          WHERE topic_id = $1 AND partition = $2 AND \"offset\" >= $3 AND \"offset\" < $4
+          ORDER BY \"offset\" LIMIT $5",
+    )?;
+    let start_len = out.len();
+    let mut summary = ReadSummary {
+        records: 0,
+        next_offset: from,
+    };
+    let mut open: Option<(BatchBuilder, BatchKey)> = None;
+    let mut next = from;
+    'chunks: while next < until {
+        let rows = db
+            .client
+            .query(&stmt, &[&topic_id, &partition, &next, &until, &READ_CHUNK_ROWS])?;
+        let fetched = rows.len();
+        for row in &rows {
+            let offset: i64 = row.get(0);
+            let timestamp: i64 = row.get(1);
+            let key: Option<&[u8]> = row.get(2);
+            let value: Option<&[u8]> = row.get(3);
+            let header_keys: Option<Vec<&str>> = row.get(4);
+            let header_values: Option<Vec<Option<&[u8]>>> = row.get(5);
+            let batch_key = BatchKey {
+                attributes: row.get(6),
+                producer_id: row.get(7),
+                producer_epoch: row.get(8),
+                sequence: row.get(9),
+            };
+            let headers: Vec<(&str, Option<&[u8]>)> = match (header_keys, header_values) {
+                (Some(k), Some(v)) => k.into_iter().zip(v).collect(),
+                _ => Vec::new(),
+            };
+            let size = 32
+                + key.map_or(0, <[u8]>::len)
+                + value.map_or(0, <[u8]>::len)
+                + headers.iter().map(|(k, v)| k.len() + v.map_or(0, <[u8]>::len) + 8).sum::<usize>();
+            let may_exceed = summary.records == 0 && first_may_exceed;
+            if !may_exceed && out.len() - start_len + size > max_bytes {
+                break 'chunks;
+            }
+            let continues = open.as_ref().is_some_and(|(builder, prev)| {
+                prev.continued_by(&batch_key) && builder.record_count() < i32::MAX
+            });
+            if !continues {
+                if let Some((builder, _)) = open.take() {
+                    builder.finish(out);
+                }
+                let builder = BatchBuilder::start(
+                    out,
+                    offset,
+                    timestamp,
+                    batch_key.attributes,
+                    batch_key.producer_id,
+                    batch_key.producer_epoch,
+                    batch_key.sequence,
+                    0,
+                );
+                open = Some((builder, batch_key));
+            } else if let Some((_, prev)) = open.as_mut() {
+                *prev = batch_key;
+            }
+            if let Some((builder, _)) = open.as_mut() {
+                builder.push(out, offset, timestamp, key, value, &headers);
+            }
+            summary.records += 1;
+            summary.next_offset = offset + 1;
+            next = offset + 1;
+        }
+        if (fetched as i64) < READ_CHUNK_ROWS {
+            break;
+        }
+    }
+    if let Some((builder, _)) = open.take() {
+        builder.finish(out);
+    }
+    Ok(summary)
+}
+
+/// The batch-level facts of a stored record; consecutive records with
+/// matching facts are returned in one batch.
+#[derive(Debug, Clone, Copy)]
+struct BatchKey {
+    attributes: i16,
+    producer_id: i64,
+    producer_epoch: i16,
+    sequence: i32,
+}
+
+impl BatchKey {
+    /// True if `next` may follow `self` in the same batch.
+    fn continued_by(&self, next: &BatchKey) -> bool {
+        let is_control = self.attributes & attributes::CONTROL != 0;
+        !is_control
+            && self.attributes == next.attributes
+            && self.producer_id == next.producer_id
+            && self.producer_epoch == next.producer_epoch
+            && (self.sequence < 0 || next.sequence == sequence_at(self.sequence, 1))
+    }
+}
+
+/// ListOffsets by timestamp: the first record whose timestamp is at or after
+/// `timestamp` (KIP-79), as (offset, timestamp).
+pub fn offset_for_timestamp(
+    db: &mut Db,
+    topic_id: TopicId,
+    partition: i32,
+    timestamp: i64,
+) -> Result<Option<(i64, i64)>, StorageError> {
+    let stmt = db.statement(
+        "SELECT \"offset\", timestamp FROM kafkaesque.record
+          WHERE topic_id = $1 AND partition = $2 AND timestamp >= $3
+          ORDER BY \"offset\" LIMIT 1",
+    )?;
+    Ok(db
+        .client
+        .query_opt(&stmt, &[&topic_id, &partition, &timestamp])?
+        .map(|r| (r.get(0), r.get(1))))
+}
+
+/// ListOffsets MAX_TIMESTAMP (KIP-734): the first record with the largest
+/// timestamp, as (offset, timestamp).
+pub fn max_timestamp(db: &mut Db, topic_id: TopicId, partition: i32) -> Result<Option<(i64, i64)>, StorageError> {
+    let stmt = db.statement(
+        "SELECT \"offset\", timestamp FROM kafkaesque.record
+          WHERE topic_id = $1 AND partition = $2
+          ORDER BY timestamp DESC, \"offset\" ASC LIMIT 1",
+    )?;
+    Ok(db
+        .client
+        .query_opt(&stmt, &[&topic_id, &partition])?
+        .map(|r| (r.get(0), r.get(1))))
+}

@@ -1,0 +1,82 @@
+//! Everything that knows SQL. Handlers call these functions through the
+//! [`crate::pool::Pool`]; nothing outside this module formats a query.
+//!
+//! - [`schema`]: the bundled `schema.sql`, the version check, the cluster id.
+//! - [`topics`]: topics, their partitions and configs.
+//! - [`log`]: appending records (group commit) and reading them back.
+
+pub mod log;
+pub mod schema;
+pub mod topics;
+
+use postgres::{Client, NoTls, Statement};
+use std::collections::HashMap;
+use std::fmt;
+
+/// A topic's UUID (Metadata v10+, Fetch v13+).
+pub type TopicId = uuid::Uuid;
+
+/// Why a storage call failed.
+#[derive(Debug, Clone)]
+pub enum StorageError {
+    /// PostgreSQL cannot be reached or the connection broke. Retriable:
+    /// clients get a Kafka error that makes them retry.
+    Unavailable(String),
+    /// PostgreSQL answered with an error.
+    Database(String),
+}
+
+impl fmt::Display for StorageError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StorageError::Unavailable(why) => write!(f, "database unavailable: {why}"),
+            StorageError::Database(why) => write!(f, "database error: {why}"),
+        }
+    }
+}
+
+impl std::error::Error for StorageError {}
+
+impl From<postgres::Error> for StorageError {
+    fn from(err: postgres::Error) -> Self {
+        // A server error carries an SQLSTATE; anything else (I/O, closed
+        // connection, protocol) means the connection is unusable.
+        match err.as_db_error() {
+            Some(db) => StorageError::Database(format!("{} ({})", db.message(), db.code().code())),
+            None => StorageError::Unavailable(err.to_string()),
+        }
+    }
+}
+
+/// One PostgreSQL connection with its prepared statements. Owned by exactly
+/// one pool worker.
+pub struct Db {
+    pub client: Client,
+    statements: HashMap<&'static str, Statement>,
+}
+
+impl Db {
+    pub fn connect(url: &str) -> Result<Db, StorageError> {
+        let client = Client::connect(url, NoTls)
+            .map_err(|e| StorageError::Unavailable(format!("cannot connect to PostgreSQL: {e}")))?;
+        Ok(Db {
+            client,
+            statements: HashMap::new(),
+        })
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.client.is_closed()
+    }
+
+    /// A prepared statement for `sql`, prepared once per connection. Saves
+    /// the parse/plan round trip on every hot-path query.
+    pub fn statement(&mut self, sql: &'static str) -> Result<Statement, StorageError> {
+        if let Some(stmt) = self.statements.get(sql) {
+            return Ok(stmt.clone());
+        }
+        let stmt = self.client.prepare(sql)?;
+        self.statements.insert(sql, stmt.clone());
+        Ok(stmt)
+    }
+}
