@@ -12,3 +12,8 @@
 //!   only when they differ from their default.
 
 pub mod api_versions;
+pub mod find_coordinator;
+pub mod heartbeat;
+pub mod join_group;
+pub mod leave_group;
+pub mod sync_group;
