@@ -17,3 +17,7 @@ pub mod heartbeat;
 pub mod join_group;
 pub mod leave_group;
 pub mod sync_group;
+pub mod offset_commit;
+pub mod offset_fetch;
+pub mod describe_groups;
+pub mod list_groups;
