@@ -136,6 +136,11 @@ mod tests {
         if version >= 3 {
             m.include_authorized_operations = true;
         }
+        if version >= 5 {
+            // A field from a future version, which must be skipped.
+            m.unknown_tagged_fields
+                .insert(999, Bytes::from_static(b"future"));
+        }
         m
     }
 

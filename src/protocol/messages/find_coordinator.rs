@@ -96,6 +96,7 @@ impl FindCoordinatorResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use bytes::Bytes;
     use kafka_protocol::messages::find_coordinator_response as kp_resp;
     use kafka_protocol::messages::{
         FindCoordinatorRequest as KpRequest, FindCoordinatorResponse as KpResponse,
@@ -114,6 +115,11 @@ mod tests {
         }
         if version >= 4 {
             m.coordinator_keys = vec!["txn-a".into(), "".into(), "txn-c".into()];
+        }
+        if version >= 3 {
+            // A field from a future version, which must be skipped.
+            m.unknown_tagged_fields
+                .insert(999, Bytes::from_static(b"future"));
         }
         m
     }

@@ -54,6 +54,7 @@ impl HeartbeatResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use bytes::Bytes;
     use kafka_protocol::messages::{
         HeartbeatRequest as KpRequest, HeartbeatResponse as KpResponse,
     };
@@ -68,6 +69,11 @@ mod tests {
         m.member_id = StrBytes::from_static_str("rdkafka-5b1c");
         if version >= 3 && !nulls {
             m.group_instance_id = Some("instance-7".into());
+        }
+        if version >= 4 {
+            // A field from a future version, which must be skipped.
+            m.unknown_tagged_fields
+                .insert(999, Bytes::from_static(b"future"));
         }
         m
     }

@@ -85,6 +85,7 @@ impl InitProducerIdResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use bytes::Bytes;
     use kafka_protocol::messages::{
         InitProducerIdRequest as KpRequest, InitProducerIdResponse as KpResponse,
     };
@@ -99,6 +100,11 @@ mod tests {
         if version >= 3 {
             m.producer_id = 4_000_000_123.into();
             m.producer_epoch = 7;
+        }
+        if version >= 2 {
+            // A field from a future version, which must be skipped.
+            m.unknown_tagged_fields
+                .insert(999, Bytes::from_static(b"future"));
         }
         m
     }

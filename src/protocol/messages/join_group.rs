@@ -188,6 +188,9 @@ mod tests {
             let mut p = kp_req::JoinGroupRequestProtocol::default();
             p.name = name.into();
             p.metadata = Bytes::from_static(metadata);
+            if version >= 6 {
+                p.unknown_tagged_fields.insert(7, Bytes::from_static(b"x"));
+            }
             p
         };
         m.protocols = vec![
@@ -196,6 +199,11 @@ mod tests {
         ];
         if version >= 8 && !nulls {
             m.reason = Some("rebalance failed due to timeout".into());
+        }
+        if version >= 6 {
+            // A field from a future version, which must be skipped.
+            m.unknown_tagged_fields
+                .insert(999, Bytes::from_static(b"future"));
         }
         m
     }

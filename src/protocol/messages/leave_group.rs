@@ -94,6 +94,7 @@ impl LeaveGroupResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use bytes::Bytes;
     use kafka_protocol::messages::leave_group_request as kp_req;
     use kafka_protocol::messages::leave_group_response as kp_resp;
     use kafka_protocol::messages::{
@@ -118,6 +119,9 @@ mod tests {
                     let mut k = kp_req::MemberIdentity::default();
                     k.member_id = id.into();
                     k.group_instance_id = instance.map(StrBytes::from);
+                    if version >= 4 {
+                        k.unknown_tagged_fields.insert(7, Bytes::from_static(b"x"));
+                    }
                     if version >= 5 {
                         k.reason = reason.map(StrBytes::from);
                     }
@@ -127,6 +131,11 @@ mod tests {
                 member("rdkafka-5b1c", None, Some("consumer closed")),
                 member("", Some("instance-7"), None),
             ];
+        }
+        if version >= 4 {
+            // A field from a future version, which must be skipped.
+            m.unknown_tagged_fields
+                .insert(999, Bytes::from_static(b"future"));
         }
         m
     }

@@ -74,6 +74,7 @@ impl ListGroupsResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use bytes::Bytes;
     use kafka_protocol::messages::list_groups_response as kp_resp;
     use kafka_protocol::messages::{
         ListGroupsRequest as KpRequest, ListGroupsResponse as KpResponse,
@@ -89,6 +90,11 @@ mod tests {
         }
         if version >= 5 {
             m.types_filter = vec!["classic".into()];
+        }
+        if version >= 3 {
+            // A field from a future version, which must be skipped.
+            m.unknown_tagged_fields
+                .insert(999, Bytes::from_static(b"future"));
         }
         m
     }

@@ -151,6 +151,7 @@ impl OffsetCommitResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use bytes::Bytes;
     use kafka_protocol::messages::offset_commit_request as kp_req;
     use kafka_protocol::messages::offset_commit_response as kp_resp;
     use kafka_protocol::messages::{
@@ -183,6 +184,9 @@ mod tests {
                 p.committed_leader_epoch = 4 + index;
             }
             p.committed_metadata = metadata.map(StrBytes::from);
+            if version >= 8 {
+                p.unknown_tagged_fields.insert(7, Bytes::from_static(b"x"));
+            }
             p
         };
         let topic = |name: &'static str, partitions| {
@@ -201,6 +205,11 @@ mod tests {
             ),
             topic("payments", vec![partition(1, 7, None)]),
         ];
+        if version >= 8 {
+            // A field from a future version, which must be skipped.
+            m.unknown_tagged_fields
+                .insert(999, Bytes::from_static(b"future"));
+        }
         m
     }
 

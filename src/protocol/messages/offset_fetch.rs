@@ -209,6 +209,7 @@ fn write_topics(w: &mut Writer, version: i16, topics: &[OffsetFetchResponseTopic
 #[cfg(test)]
 mod tests {
     use super::*;
+    use bytes::Bytes;
     use kafka_protocol::messages::offset_fetch_request as kp_req;
     use kafka_protocol::messages::offset_fetch_response as kp_resp;
     use kafka_protocol::messages::{
@@ -253,6 +254,7 @@ mod tests {
                     g.member_epoch = if member.is_some() { 5 } else { -1 };
                 }
                 g.topics = topics;
+                g.unknown_tagged_fields.insert(7, Bytes::from_static(b"x"));
                 g
             };
             m.groups = vec![
@@ -267,6 +269,11 @@ mod tests {
         }
         if version >= 7 {
             m.require_stable = true;
+        }
+        if version >= 6 {
+            // A field from a future version, which must be skipped.
+            m.unknown_tagged_fields
+                .insert(999, Bytes::from_static(b"future"));
         }
         m
     }
