@@ -49,6 +49,7 @@ impl DeleteGroupsResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use bytes::Bytes;
     use kafka_protocol::messages::delete_groups_response as kp_resp;
     use kafka_protocol::messages::{
         DeleteGroupsRequest as KpRequest, DeleteGroupsResponse as KpResponse,
@@ -57,13 +58,18 @@ mod tests {
 
     const VERSIONS: std::ops::RangeInclusive<i16> = 0..=2;
 
-    fn oracle_request() -> KpRequest {
+    fn oracle_request(version: i16) -> KpRequest {
         let mut m = KpRequest::default();
         m.groups_names = vec![
             StrBytes::from_static_str("orders-consumers").into(),
             StrBytes::from_static_str("").into(),
             StrBytes::from_static_str("audit").into(),
         ];
+        if version >= 2 {
+            // A field from a future version, which must be skipped.
+            m.unknown_tagged_fields
+                .insert(999, Bytes::from_static(b"future"));
+        }
         m
     }
 
@@ -76,7 +82,7 @@ mod tests {
     #[test]
     fn request_matches_oracle_in_every_version() {
         for version in VERSIONS {
-            let m = oracle_request();
+            let m = oracle_request(version);
             let bytes = encode(&m, version);
             let mut r = Reader::new(&bytes);
             let ours = DeleteGroupsRequest::read(&mut r, version).unwrap();
@@ -91,7 +97,7 @@ mod tests {
     #[test]
     fn truncated_requests_are_errors() {
         for version in VERSIONS {
-            let bytes = encode(&oracle_request(), version);
+            let bytes = encode(&oracle_request(version), version);
             for len in 0..bytes.len() {
                 let mut r = Reader::new(&bytes[..len]);
                 assert!(
