@@ -1,2 +1,31 @@
-//! Kafkaesque: a Kafka-protocol broker that keeps every byte in PostgreSQL.
+//! Kafkaesque: a broker that speaks the Apache Kafka wire protocol and keeps
+//! every byte in PostgreSQL.
+//!
+//! A map of the components, in the order a request meets them:
+//!
+//! - [`server`]: the blocking accept loop, one thread per client connection.
+//! - [`connection`]: reads size-prefixed frames from one socket and writes
+//!   the responses back, in order.
+//! - [`protocol`]: the pure wire codec: primitives, headers, one module per
+//!   API, record batches and compression. Bytes in, structs out.
+//! - [`handlers`]: one module per API: validate, act, build the response.
+//! - [`broker`]: the state every connection shares (config, pool, caches).
+//! - [`pool`]: the fixed pool of PostgreSQL connections, each owned by a
+//!   worker thread fed by a channel; group commit for appends.
+//! - [`storage`]: all SQL: schema check, topics, the record log.
+//! - [`notifier`]: wakes long-polling fetches when a produce commits.
+//! - [`shutdown`]: SIGINT/SIGTERM handling and the shutdown flag.
+//! - [`config`]: the command-line flags.
+//!
+//! `src/main.rs` wires them together.
+
+pub mod broker;
+pub mod config;
+pub mod connection;
+pub mod handlers;
+pub mod notifier;
+pub mod pool;
 pub mod protocol;
+pub mod server;
+pub mod shutdown;
+pub mod storage;

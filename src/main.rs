@@ -1,1 +1,134 @@
-fn main() {}
+//! The `kafkaesque` binary: parse flags, check the database, listen.
+
+use kafkaesque::broker::{Broker, TopicCache, Watermarks};
+use kafkaesque::config::Config;
+use kafkaesque::notifier::Notifier;
+use kafkaesque::pool::Pool;
+use kafkaesque::shutdown::Shutdown;
+use kafkaesque::storage::schema::{self, SchemaState, SCHEMA_VERSION};
+use kafkaesque::storage::{self, Db};
+use kafkaesque::server;
+use std::net::TcpListener;
+use std::process::ExitCode;
+use std::sync::atomic::AtomicUsize;
+use std::sync::Arc;
+
+fn main() -> ExitCode {
+    let config: Config = argh::from_env();
+    init_logging(&config.log_level);
+    match run(config) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            log::error!("{message}");
+            eprintln!("kafkaesque: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(level: &str) {
+    let filter = level.parse().unwrap_or(log::LevelFilter::Info);
+    let config = simplelog::ConfigBuilder::new()
+        .set_target_level(log::LevelFilter::Error)
+        .set_thread_level(log::LevelFilter::Off)
+        .add_filter_allow_str("kafkaesque")
+        .build();
+    let _ = simplelog::TermLogger::init(
+        filter,
+        config,
+        simplelog::TerminalMode::Stderr,
+        simplelog::ColorChoice::Never,
+    );
+}
+
+/// Starts the broker and blocks until it has shut down. Every error is one
+/// line a person can act on.
+fn run(config: Config) -> Result<(), String> {
+    let url = config.database_url();
+    let shown_url = mask_password(&url);
+    let mut db = Db::connect(&url).map_err(|e| {
+        format!("cannot reach PostgreSQL at {shown_url} ({e}); start it, or pass --database-url / DATABASE_URL")
+    })?;
+    let state = schema::state(&mut db).map_err(|e| format!("cannot read the schema version: {e}"))?;
+    match state {
+        SchemaState::Current => {}
+        SchemaState::Missing | SchemaState::Older(_) if config.init_schema => {
+            schema::apply(&mut db).map_err(|e| format!("applying schema.sql failed: {e}"))?;
+            log::info!("applied schema version {SCHEMA_VERSION}");
+        }
+        SchemaState::Missing => {
+            return Err(format!(
+                "the kafkaesque schema is missing in {shown_url}; run again with --init-schema, or apply it by hand: psql \"{shown_url}\" -f schema.sql"
+            ));
+        }
+        SchemaState::Older(found) => {
+            return Err(format!(
+                "the kafkaesque schema in {shown_url} is version {found}, this broker needs {SCHEMA_VERSION}; run again with --init-schema, or apply the new one by hand: psql \"{shown_url}\" -f schema.sql"
+            ));
+        }
+        SchemaState::Newer(found) => {
+            return Err(format!(
+                "the kafkaesque schema in {shown_url} is version {found}, newer than this broker's {SCHEMA_VERSION}; upgrade the broker"
+            ));
+        }
+    }
+    let cluster_id = schema::cluster_id(&mut db).map_err(|e| format!("cannot read the cluster id: {e}"))?;
+    let topics = TopicCache::default();
+    topics.replace_all(storage::topics::load_all(&mut db).map_err(|e| format!("cannot load topics: {e}"))?);
+    drop(db);
+
+    let addr = config.listener_addr()?;
+    let listener = TcpListener::bind(addr).map_err(|e| {
+        format!("cannot listen on {addr} ({e}); is another broker running? pick another port with --listener")
+    })?;
+    let bound = listener.local_addr().map_err(|e| e.to_string())?;
+    let (advertised_host, advertised_port) = config.advertised(bound)?;
+
+    let pool = Pool::start(&url, config.pool_size);
+    log::info!(
+        "kafkaesque {} listening on {bound}, advertised as {advertised_host}:{advertised_port}; node {}, cluster {cluster_id}; database {shown_url} (schema v{SCHEMA_VERSION}, pool of {})",
+        env!("CARGO_PKG_VERSION"),
+        config.node_id,
+        config.pool_size,
+    );
+    let shutdown = Shutdown::new();
+    let broker = Arc::new(Broker {
+        config,
+        advertised_host,
+        advertised_port,
+        cluster_id,
+        pool,
+        topics,
+        watermarks: Watermarks::default(),
+        notifier: Arc::new(Notifier::default()),
+        shutdown: shutdown.clone(),
+        connections: AtomicUsize::new(0),
+    });
+    shutdown
+        .on_signals(move || server::wake(bound))
+        .map_err(|e| format!("cannot install signal handlers: {e}"))?;
+
+    server::run(Arc::clone(&broker), listener);
+
+    // Connections are done; let the pool drain its queue and disconnect.
+    match Arc::try_unwrap(broker) {
+        Ok(mut broker) => broker.pool.shutdown(),
+        Err(_) => log::warn!("connections still open at shutdown; closing anyway"),
+    }
+    log::info!("shut down cleanly");
+    Ok(())
+}
+
+/// The URL with any password replaced, for logs and error messages.
+fn mask_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let Some((userinfo, host)) = rest.split_once('@') else {
+        return url.to_string();
+    };
+    match userinfo.split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+        None => url.to_string(),
+    }
+}
