@@ -12,3 +12,4 @@
 //!   only when they differ from their default.
 
 pub mod api_versions;
+pub mod metadata;
