@@ -478,7 +478,11 @@ mod tests {
             let mut bytes = &w.buf[..];
             let decoded = kres::MetadataResponse::decode(&mut bytes, version).unwrap();
             assert!(bytes.is_empty(), "v{version}: bytes left over");
-            assert_eq!(decoded, to_oracle_response(&res), "v{version}");
+            let oracle = to_oracle_response(&res);
+            assert_eq!(decoded, oracle, "v{version}");
+            let mut expected = Vec::new();
+            oracle.encode(&mut expected, version).unwrap();
+            assert_eq!(w.buf, expected, "v{version}");
         }
     }
 }

@@ -13,3 +13,4 @@
 
 pub mod api_versions;
 pub mod metadata;
+pub mod produce;
