@@ -12,5 +12,6 @@
 //!   only when they differ from their default.
 
 pub mod api_versions;
+pub mod fetch;
 pub mod metadata;
 pub mod produce;
