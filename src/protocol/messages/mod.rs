@@ -13,5 +13,6 @@
 
 pub mod api_versions;
 pub mod fetch;
+pub mod list_offsets;
 pub mod metadata;
 pub mod produce;
