@@ -16,3 +16,4 @@ pub mod fetch;
 pub mod list_offsets;
 pub mod metadata;
 pub mod produce;
+pub mod offset_for_leader_epoch;
