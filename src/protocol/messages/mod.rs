@@ -17,3 +17,4 @@ pub mod list_offsets;
 pub mod metadata;
 pub mod produce;
 pub mod offset_for_leader_epoch;
+pub mod create_topics;
