@@ -18,3 +18,4 @@ pub mod metadata;
 pub mod produce;
 pub mod offset_for_leader_epoch;
 pub mod create_topics;
+pub mod delete_topics;
