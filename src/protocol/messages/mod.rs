@@ -19,3 +19,4 @@ pub mod produce;
 pub mod offset_for_leader_epoch;
 pub mod create_topics;
 pub mod delete_topics;
+pub mod describe_cluster;
