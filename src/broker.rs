@@ -42,13 +42,19 @@ impl Broker {
             return Ok(Some(topic));
         }
         let owned = name.to_string();
-        let found = self.pool.run(move |db| storage::topics::by_name(db, &owned))?;
+        let found = self
+            .pool
+            .run(move |db| storage::topics::by_name(db, &owned))?;
         Ok(found.map(|t| self.topics.insert(t)))
     }
 
     /// The watermarks of one partition: the cache first, then PostgreSQL.
     /// `None` if the partition does not exist.
-    pub fn partition(&self, topic: &TopicMeta, partition: i32) -> Result<Option<PartitionRow>, StorageError> {
+    pub fn partition(
+        &self,
+        topic: &TopicMeta,
+        partition: i32,
+    ) -> Result<Option<PartitionRow>, StorageError> {
         if partition < 0 || partition >= topic.partitions {
             return Ok(None);
         }
@@ -56,7 +62,9 @@ impl Broker {
             return Ok(Some(row));
         }
         let id = topic.id;
-        let rows = self.pool.run(move |db| storage::topics::partition_rows(db, id))?;
+        let rows = self
+            .pool
+            .run(move |db| storage::topics::partition_rows(db, id))?;
         for (p, row) in rows {
             self.watermarks.load((id, p), row);
         }

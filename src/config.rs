@@ -95,7 +95,10 @@ impl Config {
             let port: u16 = port
                 .parse()
                 .map_err(|_| format!("--advertised-listener {adv:?} has an invalid port"))?;
-            return Ok((host.trim_matches(|c| c == '[' || c == ']').to_string(), i32::from(port)));
+            return Ok((
+                host.trim_matches(|c| c == '[' || c == ']').to_string(),
+                i32::from(port),
+            ));
         }
         let host = if bound.ip().is_unspecified() {
             local_host_name().unwrap_or_else(|| "localhost".to_string())
@@ -111,6 +114,8 @@ impl Config {
 fn local_host_name() -> Option<String> {
     let name = std::fs::read_to_string("/proc/sys/kernel/hostname").ok()?;
     let name = name.trim();
-    let resolves = (name, 0).to_socket_addrs().is_ok_and(|mut a| a.next().is_some());
+    let resolves = (name, 0)
+        .to_socket_addrs()
+        .is_ok_and(|mut a| a.next().is_some());
     (!name.is_empty() && resolves).then(|| name.to_string())
 }

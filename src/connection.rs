@@ -35,7 +35,11 @@ enum ReadStop {
 
 impl<'a> Connection<'a> {
     pub fn new(stream: TcpStream, peer: SocketAddr, broker: &'a Broker) -> Connection<'a> {
-        Connection { stream, peer, broker }
+        Connection {
+            stream,
+            peer,
+            broker,
+        }
     }
 
     /// Serves requests until the client leaves, a frame is malformed, or the

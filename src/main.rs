@@ -4,10 +4,10 @@ use kafkaesque::broker::{Broker, TopicCache, Watermarks};
 use kafkaesque::config::Config;
 use kafkaesque::notifier::Notifier;
 use kafkaesque::pool::Pool;
+use kafkaesque::server;
 use kafkaesque::shutdown::Shutdown;
 use kafkaesque::storage::schema::{self, SchemaState, SCHEMA_VERSION};
 use kafkaesque::storage::{self, Db};
-use kafkaesque::server;
 use std::net::TcpListener;
 use std::process::ExitCode;
 use std::sync::atomic::AtomicUsize;
@@ -49,7 +49,8 @@ fn run(config: Config) -> Result<(), String> {
     let mut db = Db::connect(&url).map_err(|e| {
         format!("cannot reach PostgreSQL at {shown_url} ({e}); start it, or pass --database-url / DATABASE_URL")
     })?;
-    let state = schema::state(&mut db).map_err(|e| format!("cannot read the schema version: {e}"))?;
+    let state =
+        schema::state(&mut db).map_err(|e| format!("cannot read the schema version: {e}"))?;
     match state {
         SchemaState::Current => {}
         SchemaState::Missing | SchemaState::Older(_) if config.init_schema => {
@@ -72,9 +73,12 @@ fn run(config: Config) -> Result<(), String> {
             ));
         }
     }
-    let cluster_id = schema::cluster_id(&mut db).map_err(|e| format!("cannot read the cluster id: {e}"))?;
+    let cluster_id =
+        schema::cluster_id(&mut db).map_err(|e| format!("cannot read the cluster id: {e}"))?;
     let topics = TopicCache::default();
-    topics.replace_all(storage::topics::load_all(&mut db).map_err(|e| format!("cannot load topics: {e}"))?);
+    topics.replace_all(
+        storage::topics::load_all(&mut db).map_err(|e| format!("cannot load topics: {e}"))?,
+    );
     drop(db);
 
     let addr = config.listener_addr()?;

@@ -57,7 +57,9 @@ impl Notifier {
 
     /// Fetches currently waiting (for metrics and tests).
     pub fn waiting(&self) -> usize {
-        self.waiters.lock().map_or(0, |w| w.values().map(Vec::len).sum())
+        self.waiters
+            .lock()
+            .map_or(0, |w| w.values().map(Vec::len).sum())
     }
 }
 

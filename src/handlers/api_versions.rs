@@ -3,7 +3,9 @@
 
 use super::Ctx;
 use crate::protocol::api_key::SUPPORTED_APIS;
-use crate::protocol::messages::api_versions::{ApiVersionRange, ApiVersionsRequest, ApiVersionsResponse};
+use crate::protocol::messages::api_versions::{
+    ApiVersionRange, ApiVersionsRequest, ApiVersionsResponse,
+};
 use crate::protocol::ErrorCode;
 
 pub fn handle(ctx: &Ctx<'_>, request: ApiVersionsRequest) -> ApiVersionsResponse {

@@ -12,7 +12,9 @@
 //! OFFSET_OUT_OF_RANGE outside `[log start, high watermark]`.
 
 use super::{log_storage_error, storage_error_code, Ctx};
-use crate::protocol::messages::fetch::{FetchRequest, FetchResponse, FetchResponsePartition, FetchResponseTopic};
+use crate::protocol::messages::fetch::{
+    FetchRequest, FetchResponse, FetchResponsePartition, FetchResponseTopic,
+};
 use crate::protocol::ErrorCode;
 use crate::storage::log::read_batches;
 use crate::storage::topics::PartitionRow;
@@ -48,7 +50,9 @@ pub fn handle(ctx: &Ctx<'_>, request: FetchRequest) -> FetchResponse {
     for (topic_index, wanted) in request.topics.iter().enumerate() {
         let topic = if by_id {
             let id = TopicId::from_bytes(wanted.topic_id);
-            Ok(broker.topics.get_by_id(&id)).transpose().unwrap_or(Err(ErrorCode::UnknownTopicId))
+            Ok(broker.topics.get_by_id(&id))
+                .transpose()
+                .unwrap_or(Err(ErrorCode::UnknownTopicId))
         } else {
             match broker.topic(&wanted.topic) {
                 Ok(Some(topic)) => Ok(topic),
@@ -95,7 +99,9 @@ pub fn handle(ctx: &Ctx<'_>, request: FetchRequest) -> FetchResponse {
         });
     }
 
-    let subscription = broker.notifier.subscribe(slots.iter().filter_map(|s| s.key).collect());
+    let subscription = broker
+        .notifier
+        .subscribe(slots.iter().filter_map(|s| s.key).collect());
     loop {
         let mut has_error = false;
         let mut has_data = false;
@@ -124,7 +130,8 @@ pub fn handle(ctx: &Ctx<'_>, request: FetchRequest) -> FetchResponse {
                 Err(err) => {
                     log_storage_error(ctx, "reading records", &err);
                     for slot in slots.iter().filter(|s| s.key.is_some()) {
-                        let answer = &mut responses[slot.topic_index].partitions[slot.partition_index];
+                        let answer =
+                            &mut responses[slot.topic_index].partitions[slot.partition_index];
                         answer.error_code = storage_error_code(&err).code();
                         answer.records = Some(Vec::new());
                     }
@@ -181,8 +188,15 @@ fn read_all(
     for (index, slot) in slots.iter().enumerate() {
         let Some(key) = slot.key else { continue };
         let answer = &responses[slot.topic_index].partitions[slot.partition_index];
-        if answer.error_code == ErrorCode::None.code() && slot.fetch_offset < answer.high_watermark {
-            reads.push((index, key, slot.fetch_offset, answer.last_stable_offset, slot.partition_max_bytes));
+        if answer.error_code == ErrorCode::None.code() && slot.fetch_offset < answer.high_watermark
+        {
+            reads.push((
+                index,
+                key,
+                slot.fetch_offset,
+                answer.last_stable_offset,
+                slot.partition_max_bytes,
+            ));
         }
     }
     let results = ctx.broker.pool.run(move |db| {
@@ -193,7 +207,16 @@ fn read_all(
             let mut records = Vec::new();
             // KIP-74: only the first partition with data may overshoot.
             if budget > 0 || total == 0 {
-                read_batches(db, topic_id, partition, from, until, budget, total == 0, &mut records)?;
+                read_batches(
+                    db,
+                    topic_id,
+                    partition,
+                    from,
+                    until,
+                    budget,
+                    total == 0,
+                    &mut records,
+                )?;
             }
             total += records.len();
             out.push((index, records));

@@ -1,9 +1,13 @@
 //! Metadata: brokers (just this node), topics with their partitions, and
 //! topic auto-creation (Kafka's `auto.create.topics.enable`).
 
-use super::{create_topics, log_storage_error, storage_error_code, topic_names, Ctx, AUTHORIZED_OPERATIONS_OMITTED};
+use super::{
+    create_topics, log_storage_error, storage_error_code, topic_names, Ctx,
+    AUTHORIZED_OPERATIONS_OMITTED,
+};
 use crate::protocol::messages::metadata::{
-    MetadataRequest, MetadataResponse, MetadataResponseBroker, MetadataResponsePartition, MetadataResponseTopic,
+    MetadataRequest, MetadataResponse, MetadataResponseBroker, MetadataResponsePartition,
+    MetadataResponseTopic,
 };
 use crate::protocol::ErrorCode;
 use crate::storage::topics::TopicMeta;
@@ -11,7 +15,8 @@ use crate::storage::{self, TopicId};
 
 /// Every topic operation (READ..ALTER_CONFIGS) as an ACL bit set: with no
 /// authorizer, everything is allowed.
-const TOPIC_OPERATIONS_ALL: i32 = (1 << 3) | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 7) | (1 << 8) | (1 << 10) | (1 << 11);
+const TOPIC_OPERATIONS_ALL: i32 =
+    (1 << 3) | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 7) | (1 << 8) | (1 << 10) | (1 << 11);
 /// Every cluster operation as an ACL bit set.
 pub const CLUSTER_OPERATIONS_ALL: i32 =
     (1 << 5) | (1 << 7) | (1 << 8) | (1 << 9) | (1 << 10) | (1 << 11) | (1 << 12) | (1 << 13);
@@ -19,9 +24,11 @@ pub const CLUSTER_OPERATIONS_ALL: i32 =
 pub fn handle(ctx: &Ctx<'_>, request: MetadataRequest) -> MetadataResponse {
     let broker = ctx.broker;
     // v0 sends an empty list for "all topics"; v1+ sends null.
-    let all_topics = request.topics.is_none() || (ctx.version == 0 && request.topics.as_ref().is_some_and(Vec::is_empty));
+    let all_topics = request.topics.is_none()
+        || (ctx.version == 0 && request.topics.as_ref().is_some_and(Vec::is_empty));
     // Before v4 there was no flag and every request could auto-create.
-    let may_create = broker.config.auto_create_topics && (ctx.version < 4 || request.allow_auto_topic_creation);
+    let may_create =
+        broker.config.auto_create_topics && (ctx.version < 4 || request.allow_auto_topic_creation);
 
     let mut topics = Vec::new();
     if all_topics {
@@ -62,7 +69,12 @@ pub fn handle(ctx: &Ctx<'_>, request: MetadataRequest) -> MetadataResponse {
     }
 }
 
-fn by_name(ctx: &Ctx<'_>, name: &str, may_create: bool, request: &MetadataRequest) -> MetadataResponseTopic {
+fn by_name(
+    ctx: &Ctx<'_>,
+    name: &str,
+    may_create: bool,
+    request: &MetadataRequest,
+) -> MetadataResponseTopic {
     if topic_names::invalid_reason(name).is_some() {
         return error_topic(Some(name), [0; 16], ErrorCode::InvalidTopicException);
     }
@@ -70,9 +82,13 @@ fn by_name(ctx: &Ctx<'_>, name: &str, may_create: bool, request: &MetadataReques
         Ok(Some(topic)) => describe(ctx, &topic, request),
         Ok(None) if may_create => {
             let partitions = ctx.broker.config.num_partitions;
-            match create_topics::create_topic(ctx.broker, name, partitions, 1, &Default::default()) {
+            match create_topics::create_topic(ctx.broker, name, partitions, 1, &Default::default())
+            {
                 Ok(topic) => {
-                    log::info!("auto-created topic {name} with {partitions} partitions for {}", ctx.peer);
+                    log::info!(
+                        "auto-created topic {name} with {partitions} partitions for {}",
+                        ctx.peer
+                    );
                     describe(ctx, &topic, request)
                 }
                 Err((code, message)) => {

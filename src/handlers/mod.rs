@@ -74,7 +74,11 @@ pub fn dispatch(broker: &Broker, peer: SocketAddr, frame: &[u8]) -> Outcome {
     let header_version = key.response_header_version(version);
     let result = route(&ctx, key, &mut reader);
     match result {
-        Ok(Some(write_body)) => Outcome::Respond(frame_response(header.correlation_id, header_version, write_body)),
+        Ok(Some(write_body)) => Outcome::Respond(frame_response(
+            header.correlation_id,
+            header_version,
+            write_body,
+        )),
         Ok(None) => Outcome::NoResponse,
         Err(err) => Outcome::Close(format!("malformed {key:?} v{version} request: {err}")),
     }
@@ -98,7 +102,8 @@ fn route(ctx: &Ctx<'_>, key: ApiKey, r: &mut Reader<'_>) -> Result<Option<Body>,
         ApiKey::Metadata => answer!(m::metadata::MetadataRequest, metadata::handle),
         ApiKey::Produce => {
             let request = m::produce::ProduceRequest::read(r, v)?;
-            produce::handle(ctx, request).map(|response| Box::new(move |w: &mut Writer| response.write(w, v)) as Body)
+            produce::handle(ctx, request)
+                .map(|response| Box::new(move |w: &mut Writer| response.write(w, v)) as Body)
         }
         ApiKey::Fetch => answer!(m::fetch::FetchRequest, fetch::handle),
         ApiKey::ListOffsets => answer!(m::list_offsets::ListOffsetsRequest, list_offsets::handle),
@@ -106,17 +111,30 @@ fn route(ctx: &Ctx<'_>, key: ApiKey, r: &mut Reader<'_>) -> Result<Option<Body>,
             m::offset_for_leader_epoch::OffsetForLeaderEpochRequest,
             offset_for_leader_epoch::handle
         ),
-        ApiKey::CreateTopics => answer!(m::create_topics::CreateTopicsRequest, create_topics::handle),
-        ApiKey::DeleteTopics => answer!(m::delete_topics::DeleteTopicsRequest, delete_topics::handle),
-        ApiKey::DescribeCluster => answer!(m::describe_cluster::DescribeClusterRequest, describe_cluster::handle),
+        ApiKey::CreateTopics => {
+            answer!(m::create_topics::CreateTopicsRequest, create_topics::handle)
+        }
+        ApiKey::DeleteTopics => {
+            answer!(m::delete_topics::DeleteTopicsRequest, delete_topics::handle)
+        }
+        ApiKey::DescribeCluster => answer!(
+            m::describe_cluster::DescribeClusterRequest,
+            describe_cluster::handle
+        ),
         other => {
-            return Err(DecodeError::Invalid(format!("{other:?} is advertised but has no handler")));
+            return Err(DecodeError::Invalid(format!(
+                "{other:?} is advertised but has no handler"
+            )));
         }
     })
 }
 
 /// Encodes a size-prefixed response frame.
-fn frame_response(correlation_id: i32, header_version: i16, body: impl FnOnce(&mut Writer)) -> Vec<u8> {
+fn frame_response(
+    correlation_id: i32,
+    header_version: i16,
+    body: impl FnOnce(&mut Writer),
+) -> Vec<u8> {
     let mut w = Writer::with_capacity(256);
     let size_at = w.reserve_i32();
     write_response_header(&mut w, correlation_id, header_version);
@@ -137,7 +155,11 @@ pub fn storage_error_code(err: &StorageError) -> ErrorCode {
 
 /// Logs a storage failure with the request it broke.
 pub fn log_storage_error(ctx: &Ctx<'_>, what: &str, err: &StorageError) {
-    log::warn!("{} ({:?}): {what}: {err}", ctx.peer, ctx.client_id.unwrap_or(""));
+    log::warn!(
+        "{} ({:?}): {what}: {err}",
+        ctx.peer,
+        ctx.client_id.unwrap_or("")
+    );
 }
 
 /// `include_*_authorized_operations` not asked for: Kafka's sentinel.

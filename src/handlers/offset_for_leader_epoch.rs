@@ -4,7 +4,8 @@
 
 use super::{storage_error_code, Ctx};
 use crate::protocol::messages::offset_for_leader_epoch::{
-    EpochEndOffset, OffsetForLeaderEpochRequest, OffsetForLeaderEpochResponse, OffsetForLeaderTopicResult,
+    EpochEndOffset, OffsetForLeaderEpochRequest, OffsetForLeaderEpochResponse,
+    OffsetForLeaderTopicResult,
 };
 use crate::protocol::ErrorCode;
 

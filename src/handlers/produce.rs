@@ -54,7 +54,12 @@ pub fn handle(ctx: &Ctx<'_>, request: ProduceRequest) -> Option<ProduceResponse>
                 if index < 0 || index >= topic.partitions {
                     return Err(ErrorCode::UnknownTopicOrPartition);
                 }
-                let batch = validate(&topic, partition_data.records.as_deref(), now_ms, default_max_bytes)?;
+                let batch = validate(
+                    &topic,
+                    partition_data.records.as_deref(),
+                    now_ms,
+                    default_max_bytes,
+                )?;
                 Ok((topic, batch))
             });
             match validated {
@@ -158,7 +163,8 @@ fn validate(
     if bytes.len() > max_message_bytes {
         return Err(ErrorCode::MessageTooLarge);
     }
-    let mut batches = decode_batches(bytes, MAX_DECOMPRESSED_BATCH_BYTES).map_err(|e| e.error_code())?;
+    let mut batches =
+        decode_batches(bytes, MAX_DECOMPRESSED_BATCH_BYTES).map_err(|e| e.error_code())?;
     // Since message format v2, a produce carries exactly one batch per
     // partition (LogValidator.getFirstBatchAndMaybeValidateNoMoreBatches).
     if batches.len() != 1 {

@@ -56,7 +56,7 @@ pub struct ApiSupport {
     pub min_version: i16,
     pub max_version: i16,
     /// First version using compact encodings and tagged fields (KIP-482);
-    /// `i16::MAX` for APIs that never became flexible.
+    /// `i16::MAX` for APIs that never became flexible (none we advertise).
     pub flexible_from: i16,
 }
 
@@ -68,8 +68,6 @@ const fn api(key: ApiKey, min_version: i16, max_version: i16, flexible_from: i16
         flexible_from,
     }
 }
-
-const NEVER: i16 = i16::MAX;
 
 /// Everything this broker advertises in ApiVersions, in key order.
 pub const SUPPORTED_APIS: &[ApiSupport] = &[

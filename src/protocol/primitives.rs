@@ -425,7 +425,12 @@ impl Writer {
     }
 
     /// Writes every item of `items` as an array.
-    pub fn array<T>(&mut self, flexible: bool, items: &[T], mut write_one: impl FnMut(&mut Self, &T)) {
+    pub fn array<T>(
+        &mut self,
+        flexible: bool,
+        items: &[T],
+        mut write_one: impl FnMut(&mut Self, &T),
+    ) {
         self.array_len(flexible, items.len());
         for item in items {
             write_one(self, item);

@@ -79,7 +79,10 @@ pub fn append_group(db: Result<&mut Db, StorageError>, jobs: Vec<AppendJob>) {
             }
         }
         Err(StorageError::Database(why)) if jobs.len() > 1 => {
-            log::warn!("group commit of {} appends failed ({why}); retrying one by one", jobs.len());
+            log::warn!(
+                "group commit of {} appends failed ({why}); retrying one by one",
+                jobs.len()
+            );
             for job in jobs {
                 let result = append_in_transaction(db, std::slice::from_ref(&job));
                 let _ = job.reply.send(result.map(|mut o| o.remove(0)));
@@ -93,7 +96,10 @@ pub fn append_group(db: Result<&mut Db, StorageError>, jobs: Vec<AppendJob>) {
     }
 }
 
-fn append_in_transaction(db: &mut Db, jobs: &[AppendJob]) -> Result<Vec<Vec<AppendOutcome>>, StorageError> {
+fn append_in_transaction(
+    db: &mut Db,
+    jobs: &[AppendJob],
+) -> Result<Vec<Vec<AppendOutcome>>, StorageError> {
     db.client.batch_execute("BEGIN")?;
     match append_rows(db, jobs) {
         Ok(outcomes) => {
@@ -107,7 +113,8 @@ fn append_in_transaction(db: &mut Db, jobs: &[AppendJob]) -> Result<Vec<Vec<Appe
     }
 }
 
-const COPY_RECORDS: &str = "COPY kafkaesque.record (topic_id, partition, \"offset\", timestamp, key, value,
+const COPY_RECORDS: &str =
+    "COPY kafkaesque.record (topic_id, partition, \"offset\", timestamp, key, value,
      header_keys, header_values, batch_attributes, producer_id, producer_epoch, sequence)
      FROM STDIN (FORMAT binary)";
 
@@ -130,7 +137,9 @@ fn append_rows(db: &mut Db, jobs: &[AppendJob]) -> Result<Vec<Vec<AppendOutcome>
     // Records per partition across the whole group, in lock order.
     let mut counts: BTreeMap<(TopicId, i32), i64> = BTreeMap::new();
     for append in jobs.iter().flat_map(|j| &j.appends) {
-        *counts.entry((append.topic_id, append.partition)).or_default() += append.batch.records.len() as i64;
+        *counts
+            .entry((append.topic_id, append.partition))
+            .or_default() += append.batch.records.len() as i64;
     }
     let reserve = db.statement(
         "UPDATE kafkaesque.partitions SET next_offset = next_offset + $3
@@ -140,7 +149,10 @@ fn append_rows(db: &mut Db, jobs: &[AppendJob]) -> Result<Vec<Vec<AppendOutcome>
     // (next offset to hand out, log end after commit, log start) per partition.
     let mut cursors: BTreeMap<(TopicId, i32), (i64, i64, i64)> = BTreeMap::new();
     for (&(topic_id, partition), &n) in &counts {
-        if let Some(row) = db.client.query_opt(&reserve, &[&topic_id, &partition, &n])? {
+        if let Some(row) = db
+            .client
+            .query_opt(&reserve, &[&topic_id, &partition, &n])?
+        {
             let end: i64 = row.get(0);
             cursors.insert((topic_id, partition), (end - n, end, row.get(1)));
         }
@@ -186,7 +198,8 @@ fn write_batch_rows(
     base_offset: i64,
 ) -> Result<(), StorageError> {
     let batch = &append.batch;
-    let stored_attributes = batch.attributes & !(attributes::COMPRESSION_MASK | attributes::DELETE_HORIZON);
+    let stored_attributes =
+        batch.attributes & !(attributes::COMPRESSION_MASK | attributes::DELETE_HORIZON);
     let log_append_time = batch.is_log_append_time();
     for (index, record) in batch.records.iter().enumerate() {
         let offset = base_offset + index as i64;
@@ -266,9 +279,10 @@ pub fn read_batches(
     let mut open: Option<(BatchBuilder, BatchKey)> = None;
     let mut next = from;
     'chunks: while next < until {
-        let rows = db
-            .client
-            .query(&stmt, &[&topic_id, &partition, &next, &until, &READ_CHUNK_ROWS])?;
+        let rows = db.client.query(
+            &stmt,
+            &[&topic_id, &partition, &next, &until, &READ_CHUNK_ROWS],
+        )?;
         let fetched = rows.len();
         for row in &rows {
             let offset: i64 = row.get(0);
@@ -290,7 +304,10 @@ pub fn read_batches(
             let size = 32
                 + key.map_or(0, <[u8]>::len)
                 + value.map_or(0, <[u8]>::len)
-                + headers.iter().map(|(k, v)| k.len() + v.map_or(0, <[u8]>::len) + 8).sum::<usize>();
+                + headers
+                    .iter()
+                    .map(|(k, v)| k.len() + v.map_or(0, <[u8]>::len) + 8)
+                    .sum::<usize>();
             let may_exceed = summary.records == 0 && first_may_exceed;
             if !may_exceed && out.len() - start_len + size > max_bytes {
                 break 'chunks;
@@ -376,7 +393,11 @@ pub fn offset_for_timestamp(
 
 /// ListOffsets MAX_TIMESTAMP (KIP-734): the first record with the largest
 /// timestamp, as (offset, timestamp).
-pub fn max_timestamp(db: &mut Db, topic_id: TopicId, partition: i32) -> Result<Option<(i64, i64)>, StorageError> {
+pub fn max_timestamp(
+    db: &mut Db,
+    topic_id: TopicId,
+    partition: i32,
+) -> Result<Option<(i64, i64)>, StorageError> {
     let stmt = db.statement(
         "SELECT \"offset\", timestamp FROM kafkaesque.record
           WHERE topic_id = $1 AND partition = $2

@@ -48,13 +48,22 @@ fn topic_from_row(row: &postgres::Row) -> TopicMeta {
 /// Every topic, for the metadata cache at start-up.
 pub fn load_all(db: &mut Db) -> Result<Vec<TopicMeta>, StorageError> {
     let sql = format!("{SELECT_TOPICS} GROUP BY t.topic_id ORDER BY t.name");
-    Ok(db.client.query(&sql, &[])?.iter().map(topic_from_row).collect())
+    Ok(db
+        .client
+        .query(&sql, &[])?
+        .iter()
+        .map(topic_from_row)
+        .collect())
 }
 
 /// One topic by name.
 pub fn by_name(db: &mut Db, name: &str) -> Result<Option<TopicMeta>, StorageError> {
     let sql = format!("{SELECT_TOPICS} WHERE t.name = $1 GROUP BY t.topic_id");
-    Ok(db.client.query_opt(&sql, &[&name])?.as_ref().map(topic_from_row))
+    Ok(db
+        .client
+        .query_opt(&sql, &[&name])?
+        .as_ref()
+        .map(topic_from_row))
 }
 
 /// Creates a topic with its partitions and configs in one transaction.
