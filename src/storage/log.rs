@@ -237,9 +237,15 @@ fn write_batch_rows(
     Ok(())
 }
 
-/// Rows fetched per round trip while reading. Small enough that a fetch
-/// with a small byte budget does not drag thousands of rows over the wire.
-const READ_CHUNK_ROWS: i64 = 1000;
+/// Most rows fetched per round trip while reading.
+const READ_CHUNK_MAX_ROWS: i64 = 1000;
+
+/// Rows fetched by the first round trip of a read, before anything is known
+/// about the size of this partition's records. Later round trips ask for
+/// about as many rows as the rest of the byte budget holds, judged by the
+/// records read so far, so a fetch of a few 1 MB records does not drag a
+/// thousand of them out of PostgreSQL.
+const READ_FIRST_CHUNK_ROWS: i64 = 16;
 
 /// What a read produced.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -278,12 +284,12 @@ pub fn read_batches(
     };
     let mut open: Option<(BatchBuilder, BatchKey)> = None;
     let mut next = from;
+    let mut chunk_rows = READ_FIRST_CHUNK_ROWS;
     'chunks: while next < until {
-        let rows = db.client.query(
-            &stmt,
-            &[&topic_id, &partition, &next, &until, &READ_CHUNK_ROWS],
-        )?;
-        let fetched = rows.len();
+        let rows = db
+            .client
+            .query(&stmt, &[&topic_id, &partition, &next, &until, &chunk_rows])?;
+        let fetched = rows.len() as i64;
         for row in &rows {
             let offset: i64 = row.get(0);
             let timestamp: i64 = row.get(1);
@@ -340,9 +346,13 @@ pub fn read_batches(
             summary.next_offset = offset + 1;
             next = offset + 1;
         }
-        if (fetched as i64) < READ_CHUNK_ROWS {
+        if fetched < chunk_rows {
             break;
         }
+        let written = (out.len() - start_len).max(1);
+        let average = (written / summary.records.max(1) as usize).max(1);
+        let rows_left_in_budget = max_bytes.saturating_sub(written) / average + 1;
+        chunk_rows = (rows_left_in_budget as i64).clamp(1, READ_CHUNK_MAX_ROWS);
     }
     if let Some((builder, _)) = open.take() {
         builder.finish(out);
