@@ -83,6 +83,26 @@ CREATE TABLE IF NOT EXISTS kafkaesque.record (
     PRIMARY KEY (topic_id, partition, "offset")
 );
 
+-- Producer ids handed out by InitProducerId: unique across restarts and
+-- across brokers sharing this database.
+CREATE SEQUENCE IF NOT EXISTS kafkaesque.producer_ids;
+
+-- Idempotence state of each producer on each partition: its epoch and its
+-- last five batches (Kafka keeps five), so that a retried batch is answered
+-- with its original offset instead of being written twice. Written in the
+-- same transaction as the records it describes.
+CREATE TABLE IF NOT EXISTS kafkaesque.producer_state (
+    topic_id        uuid NOT NULL,
+    partition       integer NOT NULL,
+    producer_id     bigint NOT NULL,
+    producer_epoch  smallint NOT NULL,
+    first_sequences integer[] NOT NULL,
+    last_sequences  integer[] NOT NULL,
+    base_offsets    bigint[] NOT NULL,
+    updated_at      timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (topic_id, partition, producer_id)
+);
+
 -- The friendly face of the log:
 --   SELECT key, value FROM kafkaesque.records WHERE topic = 'orders';
 CREATE OR REPLACE VIEW kafkaesque.records AS

@@ -11,6 +11,7 @@ mod create_topics;
 mod delete_topics;
 mod describe_cluster;
 mod fetch;
+mod init_producer_id;
 mod list_offsets;
 mod metadata;
 mod offset_for_leader_epoch;
@@ -117,6 +118,10 @@ fn route(ctx: &Ctx<'_>, key: ApiKey, r: &mut Reader<'_>) -> Result<Option<Body>,
         ApiKey::DeleteTopics => {
             answer!(m::delete_topics::DeleteTopicsRequest, delete_topics::handle)
         }
+        ApiKey::InitProducerId => answer!(
+            m::init_producer_id::InitProducerIdRequest,
+            init_producer_id::handle
+        ),
         ApiKey::DescribeCluster => answer!(
             m::describe_cluster::DescribeClusterRequest,
             describe_cluster::handle

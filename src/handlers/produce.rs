@@ -107,6 +107,7 @@ pub fn handle(ctx: &Ctx<'_>, request: ProduceRequest) -> Option<ProduceResponse>
                         AppendOutcome::UnknownPartition => {
                             answer.error_code = ErrorCode::UnknownTopicOrPartition.code();
                         }
+                        AppendOutcome::Rejected(code) => answer.error_code = code.code(),
                     }
                 }
             }

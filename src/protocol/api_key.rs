@@ -78,6 +78,7 @@ pub const SUPPORTED_APIS: &[ApiSupport] = &[
     api(ApiKey::ApiVersions, 0, 4, 3),
     api(ApiKey::CreateTopics, 2, 7, 5),
     api(ApiKey::DeleteTopics, 1, 6, 4),
+    api(ApiKey::InitProducerId, 0, 5, 2),
     api(ApiKey::OffsetForLeaderEpoch, 2, 4, 4),
     api(ApiKey::DescribeCluster, 0, 1, 0),
 ];

@@ -15,12 +15,14 @@
 //! regrouped by their stored producer id/epoch/attributes and contiguous
 //! sequence numbers, so idempotence and transaction markers survive the trip.
 
+use super::producers::{self, BatchMetadata, ProducerState, SequenceCheck};
 use super::{Db, StorageError, TopicId};
 use crate::protocol::records::{attributes, BatchBuilder, RecordBatch};
+use crate::protocol::ErrorCode;
 use crossbeam_channel::{bounded, Receiver, Sender};
 use postgres::binary_copy::BinaryCopyInWriter;
 use postgres::types::{ToSql, Type};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// One record batch to append to one partition. The batch is decoded,
 /// decompressed and validated; its timestamps are final.
@@ -42,6 +44,9 @@ pub enum AppendOutcome {
     },
     /// The partition does not exist (any more).
     UnknownPartition,
+    /// The batch breaks a rule checked under the partition lock
+    /// (idempotent sequence or epoch).
+    Rejected(ErrorCode),
 }
 
 pub type AppendReply = Result<Vec<AppendOutcome>, StorageError>;
@@ -134,53 +139,183 @@ const COPY_TYPES: &[Type] = &[
 ];
 
 fn append_rows(db: &mut Db, jobs: &[AppendJob]) -> Result<Vec<Vec<AppendOutcome>>, StorageError> {
-    // Records per partition across the whole group, in lock order.
-    let mut counts: BTreeMap<(TopicId, i32), i64> = BTreeMap::new();
+    // 1. Lock every touched partition, in (topic id, partition) order so
+    //    that two workers never wait on each other.
+    let mut partitions: BTreeMap<(TopicId, i32), PartitionCursor> = BTreeMap::new();
     for append in jobs.iter().flat_map(|j| &j.appends) {
-        *counts
+        partitions
             .entry((append.topic_id, append.partition))
-            .or_default() += append.batch.records.len() as i64;
+            .or_default();
     }
-    let reserve = db.statement(
-        "UPDATE kafkaesque.partitions SET next_offset = next_offset + $3
-          WHERE topic_id = $1 AND partition = $2
-      RETURNING next_offset, log_start_offset",
+    let lock = db.statement(
+        "SELECT next_offset, log_start_offset FROM kafkaesque.partitions
+          WHERE topic_id = $1 AND partition = $2 FOR UPDATE",
     )?;
-    // (next offset to hand out, log end after commit, log start) per partition.
-    let mut cursors: BTreeMap<(TopicId, i32), (i64, i64, i64)> = BTreeMap::new();
-    for (&(topic_id, partition), &n) in &counts {
-        if let Some(row) = db
-            .client
-            .query_opt(&reserve, &[&topic_id, &partition, &n])?
-        {
-            let end: i64 = row.get(0);
-            cursors.insert((topic_id, partition), (end - n, end, row.get(1)));
+    for (&(topic_id, partition), cursor) in partitions.iter_mut() {
+        if let Some(row) = db.client.query_opt(&lock, &[&topic_id, &partition])? {
+            cursor.exists = true;
+            cursor.next_offset = row.try_get(0)?;
+            cursor.log_start_offset = row.try_get(1)?;
+            cursor.start_offset = cursor.next_offset;
         }
     }
 
+    // 2. Load the sequence state of the idempotent producers involved.
+    for (&(topic_id, partition), cursor) in partitions.iter_mut() {
+        let mut producers: Vec<i64> = jobs
+            .iter()
+            .flat_map(|j| &j.appends)
+            .filter(|a| {
+                a.topic_id == topic_id && a.partition == partition && a.batch.producer_id >= 0
+            })
+            .map(|a| a.batch.producer_id)
+            .collect();
+        if cursor.exists && !producers.is_empty() {
+            producers.sort_unstable();
+            producers.dedup();
+            cursor.producers = producers::load(db, topic_id, partition, &producers)?
+                .into_iter()
+                .map(|(id, state)| (id, Some(state)))
+                .collect();
+        }
+    }
+
+    // 3. Decide each append and hand out offsets, in job order.
     let mut outcomes = Vec::with_capacity(jobs.len());
-    let sink = db.client.copy_in(COPY_RECORDS)?;
-    let mut writer = BinaryCopyInWriter::new(sink, COPY_TYPES);
+    let mut accepted: Vec<(&PartitionAppend, i64)> = Vec::new();
     for job in jobs {
         let mut job_outcomes = Vec::with_capacity(job.appends.len());
         for append in &job.appends {
-            let Some(cursor) = cursors.get_mut(&(append.topic_id, append.partition)) else {
+            let cursor = partitions
+                .get_mut(&(append.topic_id, append.partition))
+                .filter(|c| c.exists);
+            let Some(cursor) = cursor else {
                 job_outcomes.push(AppendOutcome::UnknownPartition);
                 continue;
             };
-            let base_offset = cursor.0;
-            cursor.0 += append.batch.records.len() as i64;
-            write_batch_rows(&mut writer, append, base_offset)?;
-            job_outcomes.push(AppendOutcome::Appended {
-                base_offset,
-                next_offset: cursor.1,
-                log_start_offset: cursor.2,
-            });
+            job_outcomes.push(cursor.admit(append, &mut accepted));
         }
         outcomes.push(job_outcomes);
     }
-    writer.finish()?;
-    Ok(outcomes)
+
+    // 4. Insert the accepted records with one binary COPY.
+    if !accepted.is_empty() {
+        let sink = db.client.copy_in(COPY_RECORDS)?;
+        let mut writer = BinaryCopyInWriter::new(sink, COPY_TYPES);
+        for (append, base_offset) in &accepted {
+            write_batch_rows(&mut writer, append, *base_offset)?;
+        }
+        writer.finish()?;
+    }
+
+    // 5. Move the log end offsets and save the producers' new state.
+    let advance = db.statement(
+        "UPDATE kafkaesque.partitions SET next_offset = $3 WHERE topic_id = $1 AND partition = $2",
+    )?;
+    for (&(topic_id, partition), cursor) in &partitions {
+        if cursor.next_offset != cursor.start_offset {
+            db.client
+                .execute(&advance, &[&topic_id, &partition, &cursor.next_offset])?;
+        }
+        for (&producer_id, state) in &cursor.producers {
+            if let (Some(state), true) = (state, cursor.changed_producers.contains(&producer_id)) {
+                producers::save(db, topic_id, partition, producer_id, state)?;
+            }
+        }
+    }
+
+    // Every outcome reports the log end as it will be after this commit.
+    let mut fixed = Vec::with_capacity(outcomes.len());
+    for (job, job_outcomes) in jobs.iter().zip(outcomes) {
+        fixed.push(
+            job.appends
+                .iter()
+                .zip(job_outcomes)
+                .map(|(append, outcome)| {
+                    match (
+                        outcome,
+                        partitions.get(&(append.topic_id, append.partition)),
+                    ) {
+                        (AppendOutcome::Appended { base_offset, .. }, Some(cursor)) => {
+                            AppendOutcome::Appended {
+                                base_offset,
+                                next_offset: cursor.next_offset,
+                                log_start_offset: cursor.log_start_offset,
+                            }
+                        }
+                        (other, _) => other,
+                    }
+                })
+                .collect(),
+        );
+    }
+    Ok(fixed)
+}
+
+/// One locked partition while a group of appends is decided.
+#[derive(Default)]
+struct PartitionCursor {
+    exists: bool,
+    /// Log end offset when the partition was locked.
+    start_offset: i64,
+    /// Next offset to hand out.
+    next_offset: i64,
+    log_start_offset: i64,
+    /// Sequence state of the idempotent producers writing here (`None`:
+    /// no state yet).
+    producers: HashMap<i64, Option<ProducerState>>,
+    changed_producers: Vec<i64>,
+}
+
+impl PartitionCursor {
+    /// Decides one append (Kafka's idempotence rules for producer batches)
+    /// and, if it is to be written, gives it its offsets.
+    fn admit<'a>(
+        &mut self,
+        append: &'a PartitionAppend,
+        accepted: &mut Vec<(&'a PartitionAppend, i64)>,
+    ) -> AppendOutcome {
+        let batch = &append.batch;
+        let count = batch.records.len();
+        let idempotent = batch.producer_id >= 0 && batch.base_sequence >= 0;
+        if idempotent {
+            let first = batch.base_sequence;
+            let last = producers::last_sequence(first, count);
+            let state = self.producers.entry(batch.producer_id).or_default();
+            match producers::check(state.as_ref(), batch.producer_epoch, first, last) {
+                SequenceCheck::Reject(code) => return AppendOutcome::Rejected(code),
+                SequenceCheck::Duplicate { base_offset } => {
+                    return AppendOutcome::Appended {
+                        base_offset,
+                        next_offset: self.next_offset,
+                        log_start_offset: self.log_start_offset,
+                    };
+                }
+                SequenceCheck::Append => {
+                    producers::record(
+                        state,
+                        batch.producer_epoch,
+                        BatchMetadata {
+                            first_sequence: first,
+                            last_sequence: last,
+                            base_offset: self.next_offset,
+                        },
+                    );
+                    if !self.changed_producers.contains(&batch.producer_id) {
+                        self.changed_producers.push(batch.producer_id);
+                    }
+                }
+            }
+        }
+        let base_offset = self.next_offset;
+        self.next_offset += count as i64;
+        accepted.push((append, base_offset));
+        AppendOutcome::Appended {
+            base_offset,
+            next_offset: self.next_offset,
+            log_start_offset: self.log_start_offset,
+        }
+    }
 }
 
 /// The sequence number of the record `index` places after `base`; sequences

@@ -6,6 +6,7 @@
 //! - [`log`]: appending records (group commit) and reading them back.
 
 pub mod log;
+pub mod producers;
 pub mod schema;
 pub mod topics;
 

@@ -111,6 +111,10 @@ pub fn delete(db: &mut Db, id: TopicId) -> Result<bool, StorageError> {
     let mut tx = db.client.transaction()?;
     let deleted = tx.execute("DELETE FROM kafkaesque.topics WHERE topic_id = $1", &[&id])?;
     tx.execute("DELETE FROM kafkaesque.record WHERE topic_id = $1", &[&id])?;
+    tx.execute(
+        "DELETE FROM kafkaesque.producer_state WHERE topic_id = $1",
+        &[&id],
+    )?;
     tx.commit()?;
     Ok(deleted > 0)
 }
