@@ -103,6 +103,56 @@ CREATE TABLE IF NOT EXISTS kafkaesque.producer_state (
     PRIMARY KEY (topic_id, partition, producer_id)
 );
 
+-- Transactions (KIP-98), one row per transactional id: its producer id and
+-- epoch, timeout and state. "Ongoing" transactions have `started_at` set and
+-- are aborted by the broker once older than their timeout.
+CREATE TABLE IF NOT EXISTS kafkaesque.transactions (
+    transactional_id text PRIMARY KEY,
+    producer_id      bigint NOT NULL,
+    producer_epoch   smallint NOT NULL,
+    timeout_ms       integer NOT NULL,
+    state            text NOT NULL,
+    started_at       timestamptz,
+    updated_at       timestamptz NOT NULL DEFAULT now()
+);
+
+-- Partitions an ongoing transaction has registered (AddPartitionsToTxn).
+-- `first_offset` is the offset of its first record there; the earliest one
+-- among open transactions is the partition's last stable offset.
+CREATE TABLE IF NOT EXISTS kafkaesque.transaction_partitions (
+    transactional_id text NOT NULL REFERENCES kafkaesque.transactions ON DELETE CASCADE,
+    topic_id         uuid NOT NULL,
+    partition        integer NOT NULL,
+    producer_id      bigint NOT NULL,
+    first_offset     bigint,
+    PRIMARY KEY (transactional_id, topic_id, partition)
+);
+
+-- Consumer offsets committed inside a transaction (TxnOffsetCommit); they
+-- become the group's committed offsets only when the transaction commits.
+CREATE TABLE IF NOT EXISTS kafkaesque.transaction_offsets (
+    transactional_id text NOT NULL REFERENCES kafkaesque.transactions ON DELETE CASCADE,
+    group_id         text NOT NULL,
+    topic            text NOT NULL,
+    partition        integer NOT NULL,
+    committed_offset bigint NOT NULL,
+    leader_epoch     integer NOT NULL DEFAULT -1,
+    metadata         bytea NOT NULL DEFAULT '',
+    PRIMARY KEY (transactional_id, group_id, topic, partition)
+);
+
+-- Aborted transactions per partition: read_committed consumers are told to
+-- drop the records of `producer_id` from `first_offset` up to the abort
+-- marker at `last_offset`.
+CREATE TABLE IF NOT EXISTS kafkaesque.aborted_transactions (
+    topic_id     uuid NOT NULL,
+    partition    integer NOT NULL,
+    producer_id  bigint NOT NULL,
+    first_offset bigint NOT NULL,
+    last_offset  bigint NOT NULL,
+    PRIMARY KEY (topic_id, partition, last_offset, producer_id)
+);
+
 -- The friendly face of the log:
 --   SELECT key, value FROM kafkaesque.records WHERE topic = 'orders';
 CREATE OR REPLACE VIEW kafkaesque.records AS

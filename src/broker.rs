@@ -10,6 +10,7 @@ use crate::config::Config;
 use crate::notifier::{Notifier, PartitionKey};
 use crate::pool::Pool;
 use crate::shutdown::Shutdown;
+use crate::transactions::TransactionCoordinator;
 use crate::storage::topics::{PartitionRow, TopicMeta};
 use crate::storage::{self, StorageError, TopicId};
 use std::collections::HashMap;
@@ -26,6 +27,7 @@ pub struct Broker {
     pub topics: TopicCache,
     pub watermarks: Watermarks,
     pub notifier: Arc<Notifier>,
+    pub transactions: TransactionCoordinator,
     pub shutdown: Shutdown,
     /// Client connections open right now (bounded by `--max-connections`).
     pub connections: AtomicUsize,
@@ -54,7 +56,7 @@ impl Broker {
         &self,
         topic: &TopicMeta,
         partition: i32,
-    ) -> Result<Option<PartitionRow>, StorageError> {
+    ) -> Result<Option<PartitionMarks>, StorageError> {
         if partition < 0 || partition >= topic.partitions {
             return Ok(None);
         }
@@ -148,24 +150,56 @@ impl TopicCache {
     }
 }
 
-/// Log end and log start offsets of every partition the broker has touched.
+/// What the broker knows of one partition's log.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PartitionMarks {
+    /// Log end offset = high watermark (every record is committed).
+    pub next_offset: i64,
+    pub log_start_offset: i64,
+    /// Open transactions writing here: producer id → the offset their first
+    /// record has, or (before it is written) a lower bound for it.
+    pub open_transactions: HashMap<i64, OpenTransaction>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OpenTransaction {
+    pub first_offset: i64,
+    /// False while `first_offset` is only the log end at the time the
+    /// partition joined the transaction.
+    pub written: bool,
+}
+
+impl PartitionMarks {
+    /// The last stable offset: the first offset of the earliest open
+    /// transaction, else the high watermark. read_committed consumers read
+    /// up to here (KIP-98).
+    pub fn last_stable_offset(&self) -> i64 {
+        self.open_transactions
+            .values()
+            .map(|t| t.first_offset)
+            .min()
+            .map_or(self.next_offset, |first| first.min(self.next_offset))
+    }
+}
+
+/// Log end, log start and open transactions of every partition the broker
+/// has touched.
 #[derive(Default)]
 pub struct Watermarks {
-    inner: RwLock<HashMap<PartitionKey, PartitionRow>>,
+    inner: RwLock<HashMap<PartitionKey, PartitionMarks>>,
 }
 
 impl Watermarks {
-    pub fn get(&self, key: &PartitionKey) -> Option<PartitionRow> {
-        self.inner.read().ok()?.get(key).copied()
+    pub fn get(&self, key: &PartitionKey) -> Option<PartitionMarks> {
+        self.inner.read().ok()?.get(key).cloned()
     }
 
     /// Fills the cache from the database, never moving a watermark back.
     pub fn load(&self, key: PartitionKey, row: PartitionRow) {
-        if let Ok(mut map) = self.inner.write() {
-            let entry = map.entry(key).or_insert(row);
-            entry.next_offset = entry.next_offset.max(row.next_offset);
-            entry.log_start_offset = entry.log_start_offset.max(row.log_start_offset);
-        }
+        self.update(key, |marks| {
+            marks.next_offset = marks.next_offset.max(row.next_offset);
+            marks.log_start_offset = marks.log_start_offset.max(row.log_start_offset);
+        });
     }
 
     /// Moves a partition's watermarks forward after a commit. Commits to one
@@ -180,6 +214,54 @@ impl Watermarks {
                 leader_epoch: 0,
             },
         );
+    }
+
+    /// A transaction registered this partition: until it writes, its first
+    /// offset can be no lower than today's log end, which holds the last
+    /// stable offset there.
+    pub fn transaction_joined(&self, key: PartitionKey, producer_id: i64) {
+        self.update(key, |marks| {
+            let bound = marks.next_offset;
+            marks
+                .open_transactions
+                .entry(producer_id)
+                .or_insert(OpenTransaction {
+                    first_offset: bound,
+                    written: false,
+                });
+        });
+    }
+
+    /// A transaction's batch was committed at `base_offset`; the first such
+    /// batch fixes the transaction's first offset.
+    pub fn transaction_wrote(&self, key: PartitionKey, producer_id: i64, base_offset: i64) {
+        self.update(key, |marks| {
+            let entry = marks
+                .open_transactions
+                .entry(producer_id)
+                .or_insert(OpenTransaction {
+                    first_offset: base_offset,
+                    written: true,
+                });
+            if !entry.written {
+                entry.first_offset = entry.first_offset.max(base_offset);
+                entry.written = true;
+            }
+        });
+    }
+
+    /// A transaction ended with its marker; the log now ends at `next_offset`.
+    pub fn transaction_ended(&self, key: PartitionKey, producer_id: i64, next_offset: i64) {
+        self.update(key, |marks| {
+            marks.open_transactions.remove(&producer_id);
+            marks.next_offset = marks.next_offset.max(next_offset);
+        });
+    }
+
+    fn update(&self, key: PartitionKey, change: impl FnOnce(&mut PartitionMarks)) {
+        if let Ok(mut map) = self.inner.write() {
+            change(map.entry(key).or_default());
+        }
     }
 
     pub fn remove_topic(&self, id: &TopicId) {

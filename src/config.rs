@@ -61,6 +61,11 @@ pub struct Config {
     #[argh(option, default = "104857600")]
     pub max_request_bytes: usize,
 
+    /// longest transaction timeout a producer may ask for, in ms (Kafka:
+    /// transaction.max.timeout.ms); default 900000
+    #[argh(option, default = "900000")]
+    pub transaction_max_timeout_ms: i32,
+
     /// log level: error, warn, info, debug or trace; default info
     #[argh(option, default = "String::from(\"info\")")]
     pub log_level: String,

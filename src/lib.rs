@@ -29,3 +29,4 @@ pub mod protocol;
 pub mod server;
 pub mod shutdown;
 pub mod storage;
+pub mod transactions;

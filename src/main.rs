@@ -8,6 +8,7 @@ use kafkaesque::server;
 use kafkaesque::shutdown::Shutdown;
 use kafkaesque::storage::schema::{self, SchemaState, SCHEMA_VERSION};
 use kafkaesque::storage::{self, Db};
+use kafkaesque::transactions::{self, TransactionCoordinator};
 use std::net::TcpListener;
 use std::process::ExitCode;
 use std::sync::atomic::AtomicUsize;
@@ -105,9 +106,15 @@ fn run(config: Config) -> Result<(), String> {
         topics,
         watermarks: Watermarks::default(),
         notifier: Arc::new(Notifier::default()),
+        transactions: TransactionCoordinator::default(),
         shutdown: shutdown.clone(),
         connections: AtomicUsize::new(0),
     });
+    broker
+        .transactions
+        .load(&broker)
+        .map_err(|e| format!("cannot load transactions: {e}"))?;
+    transactions::spawn_expiry(&broker);
     shutdown
         .on_signals(move || server::wake(bound))
         .map_err(|e| format!("cannot install signal handlers: {e}"))?;

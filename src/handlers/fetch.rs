@@ -12,12 +12,13 @@
 //! OFFSET_OUT_OF_RANGE outside `[log start, high watermark]`.
 
 use super::{log_storage_error, storage_error_code, Ctx};
+use crate::broker::PartitionMarks;
 use crate::protocol::messages::fetch::{
-    FetchRequest, FetchResponse, FetchResponsePartition, FetchResponseTopic,
+    AbortedTransaction, FetchRequest, FetchResponse, FetchResponsePartition, FetchResponseTopic,
 };
 use crate::protocol::ErrorCode;
 use crate::storage::log::read_batches;
-use crate::storage::topics::PartitionRow;
+use crate::storage::transactions;
 use crate::storage::{StorageError, TopicId};
 use std::time::{Duration, Instant};
 
@@ -118,13 +119,13 @@ pub fn handle(ctx: &Ctx<'_>, request: FetchRequest) -> FetchResponse {
             if slot.fetch_offset < marks.log_start_offset || slot.fetch_offset > marks.next_offset {
                 answer.error_code = ErrorCode::OffsetOutOfRange.code();
                 has_error = true;
-            } else if slot.fetch_offset < marks.next_offset {
+            } else if slot.fetch_offset < readable_end(answer, read_committed) {
                 has_data = true;
             }
         }
         let expired = started.elapsed() >= max_wait || broker.shutdown.is_requested();
         if has_data {
-            match read_all(ctx, &slots, &mut responses, max_bytes) {
+            match read_all(ctx, &slots, &mut responses, max_bytes, read_committed) {
                 Ok(bytes) if bytes >= min_bytes || expired => break,
                 Ok(_) => {}
                 Err(err) => {
@@ -169,34 +170,40 @@ fn empty_partition(partition_index: i32, read_committed: bool) -> FetchResponseP
     }
 }
 
-fn fill_watermarks(answer: &mut FetchResponsePartition, marks: &PartitionRow) {
+fn fill_watermarks(answer: &mut FetchResponsePartition, marks: &PartitionMarks) {
     answer.high_watermark = marks.next_offset;
-    // No transactions yet: everything below the high watermark is stable.
-    answer.last_stable_offset = marks.next_offset;
+    answer.last_stable_offset = marks.last_stable_offset();
     answer.log_start_offset = marks.log_start_offset;
 }
 
+/// Where a consumer's reading stops: the last stable offset for
+/// read_committed (no records of open transactions), else the high watermark.
+fn readable_end(answer: &FetchResponsePartition, read_committed: bool) -> i64 {
+    if read_committed {
+        answer.last_stable_offset
+    } else {
+        answer.high_watermark
+    }
+}
+
 /// Reads every partition that has data in one pool job. Returns the bytes
-/// of record batches put in the response.
+/// of record batches put in the response. read_committed consumers also get
+/// the aborted transactions overlapping what they read, so they can drop
+/// those records themselves.
 fn read_all(
     ctx: &Ctx<'_>,
     slots: &[Slot],
     responses: &mut [FetchResponseTopic],
     max_bytes: usize,
+    read_committed: bool,
 ) -> Result<usize, StorageError> {
     let mut reads = Vec::new();
     for (index, slot) in slots.iter().enumerate() {
         let Some(key) = slot.key else { continue };
         let answer = &responses[slot.topic_index].partitions[slot.partition_index];
-        if answer.error_code == ErrorCode::None.code() && slot.fetch_offset < answer.high_watermark
-        {
-            reads.push((
-                index,
-                key,
-                slot.fetch_offset,
-                answer.last_stable_offset,
-                slot.partition_max_bytes,
-            ));
+        let end = readable_end(answer, read_committed);
+        if answer.error_code == ErrorCode::None.code() && slot.fetch_offset < end {
+            reads.push((index, key, slot.fetch_offset, end, slot.partition_max_bytes));
         }
     }
     let results = ctx.broker.pool.run(move |db| {
@@ -205,9 +212,10 @@ fn read_all(
         for (index, (topic_id, partition), from, until, partition_max) in reads {
             let budget = partition_max.min(max_bytes.saturating_sub(total));
             let mut records = Vec::new();
+            let mut aborted = None;
             // KIP-74: only the first partition with data may overshoot.
             if budget > 0 || total == 0 {
-                read_batches(
+                let read = read_batches(
                     db,
                     topic_id,
                     partition,
@@ -217,17 +225,38 @@ fn read_all(
                     total == 0,
                     &mut records,
                 )?;
+                if read_committed && read.records > 0 {
+                    aborted = Some(transactions::aborted_in_range(
+                        db,
+                        topic_id,
+                        partition,
+                        from,
+                        read.next_offset,
+                    )?);
+                }
             }
             total += records.len();
-            out.push((index, records));
+            out.push((index, records, aborted));
         }
         Ok(out)
     })?;
     let mut total = 0;
-    for (index, records) in results {
+    for (index, records, aborted) in results {
         let slot = &slots[index];
         total += records.len();
-        responses[slot.topic_index].partitions[slot.partition_index].records = Some(records);
+        let answer = &mut responses[slot.topic_index].partitions[slot.partition_index];
+        answer.records = Some(records);
+        if let Some(aborted) = aborted {
+            answer.aborted_transactions = Some(
+                aborted
+                    .into_iter()
+                    .map(|(producer_id, first_offset)| AbortedTransaction {
+                        producer_id,
+                        first_offset,
+                    })
+                    .collect(),
+            );
+        }
     }
     Ok(total)
 }

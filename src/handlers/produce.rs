@@ -30,7 +30,7 @@ pub fn handle(ctx: &Ctx<'_>, request: ProduceRequest) -> Option<ProduceResponse>
     // Partition answers in request order; `pending` marks the ones whose
     // outcome depends on the append below.
     let mut answers: Vec<(String, Vec<PartitionProduceResponse>)> = Vec::new();
-    let mut pending: Vec<(usize, usize, TopicId, bool)> = Vec::new();
+    let mut pending: Vec<Pending> = Vec::new();
     let mut appends: Vec<PartitionAppend> = Vec::new();
 
     for topic_data in request.topic_data {
@@ -60,12 +60,28 @@ pub fn handle(ctx: &Ctx<'_>, request: ProduceRequest) -> Option<ProduceResponse>
                     now_ms,
                     default_max_bytes,
                 )?;
+                if batch.is_transactional() {
+                    // KIP-890: a transaction may only write to partitions
+                    // it registered with AddPartitionsToTxn.
+                    let id = request.transactional_id.as_deref().ok_or(ErrorCode::InvalidRecord)?;
+                    ctx.broker.transactions.check_produce(
+                        id,
+                        batch.producer_id,
+                        batch.producer_epoch,
+                        (topic.id, index),
+                    )?;
+                }
                 Ok((topic, batch))
             });
             match validated {
                 Ok((topic, batch)) => {
                     let log_append_time = batch.is_log_append_time();
-                    pending.push((topic_index, partitions.len(), topic.id, log_append_time));
+                    pending.push(Pending {
+                        topic_index,
+                        slot: partitions.len(),
+                        log_append_time,
+                        transaction: batch.is_transactional().then_some(batch.producer_id),
+                    });
                     appends.push(PartitionAppend {
                         topic_id: topic.id,
                         partition: index,
@@ -89,20 +105,24 @@ pub fn handle(ctx: &Ctx<'_>, request: ProduceRequest) -> Option<ProduceResponse>
             .and_then(|()| crate::pool::wait(&reply));
         match outcome {
             Ok(outcomes) => {
-                for ((&(topic_index, slot, _, log_append_time), key), outcome) in
-                    pending.iter().zip(&keys).zip(outcomes)
-                {
-                    let answer = &mut answers[topic_index].1[slot];
+                for ((done, key), outcome) in pending.iter().zip(&keys).zip(outcomes) {
+                    let answer = &mut answers[done.topic_index].1[done.slot];
                     match outcome {
                         AppendOutcome::Appended {
                             base_offset,
                             next_offset,
                             log_start_offset,
                         } => {
+                            // The transaction's first offset must be known
+                            // before the high watermark passes it, so that
+                            // read_committed fetches stop in front of it.
+                            if let Some(producer_id) = done.transaction {
+                                ctx.broker.watermarks.transaction_wrote(*key, producer_id, base_offset);
+                            }
                             ctx.broker.committed(*key, next_offset, log_start_offset);
                             answer.base_offset = base_offset;
                             answer.log_start_offset = log_start_offset;
-                            answer.log_append_time_ms = if log_append_time { now_ms } else { -1 };
+                            answer.log_append_time_ms = if done.log_append_time { now_ms } else { -1 };
                         }
                         AppendOutcome::UnknownPartition => {
                             answer.error_code = ErrorCode::UnknownTopicOrPartition.code();
@@ -113,8 +133,8 @@ pub fn handle(ctx: &Ctx<'_>, request: ProduceRequest) -> Option<ProduceResponse>
             }
             Err(err) => {
                 log_storage_error(ctx, "appending records", &err);
-                for &(topic_index, slot, _, _) in &pending {
-                    answers[topic_index].1[slot].error_code = storage_error_code(&err).code();
+                for done in &pending {
+                    answers[done.topic_index].1[done.slot].error_code = storage_error_code(&err).code();
                 }
             }
         }
@@ -134,6 +154,15 @@ pub fn handle(ctx: &Ctx<'_>, request: ProduceRequest) -> Option<ProduceResponse>
         throttle_time_ms: 0,
         ..Default::default()
     })
+}
+
+/// A partition answer that waits for the append.
+struct Pending {
+    topic_index: usize,
+    slot: usize,
+    log_append_time: bool,
+    /// The producer id of a transactional batch.
+    transaction: Option<i64>,
 }
 
 fn partition_answer(index: i32, code: ErrorCode) -> PartitionProduceResponse {

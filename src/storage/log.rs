@@ -212,6 +212,18 @@ fn append_rows(db: &mut Db, jobs: &[AppendJob]) -> Result<Vec<Vec<AppendOutcome>
     let advance = db.statement(
         "UPDATE kafkaesque.partitions SET next_offset = $3 WHERE topic_id = $1 AND partition = $2",
     )?;
+    let mark_first_write = db.statement(
+        "UPDATE kafkaesque.transaction_partitions SET first_offset = $4
+          WHERE topic_id = $1 AND partition = $2 AND producer_id = $3 AND first_offset IS NULL",
+    )?;
+    for (append, base_offset) in &accepted {
+        if append.batch.is_transactional() {
+            db.client.execute(
+                &mark_first_write,
+                &[&append.topic_id, &append.partition, &append.batch.producer_id, base_offset],
+            )?;
+        }
+    }
     for (&(topic_id, partition), cursor) in &partitions {
         if cursor.next_offset != cursor.start_offset {
             db.client

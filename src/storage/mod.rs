@@ -9,6 +9,7 @@ pub mod log;
 pub mod producers;
 pub mod schema;
 pub mod topics;
+pub mod transactions;
 
 use postgres::{Client, NoTls, Statement};
 use std::collections::HashMap;
