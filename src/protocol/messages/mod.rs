@@ -11,6 +11,8 @@
 //!   tagged fields in requests are skipped, and responses write tagged fields
 //!   only when they differ from their default.
 
+pub mod add_offsets_to_txn;
+pub mod add_partitions_to_txn;
 pub mod api_versions;
 pub mod create_topics;
 pub mod delete_groups;
