@@ -49,7 +49,9 @@ impl TransactionCoordinator {
         if let Ok(mut ids) = self.ids.lock() {
             for (id, row) in rows {
                 for &(topic_id, partition) in &row.partitions {
-                    broker.watermarks.transaction_joined((topic_id, partition), row.producer_id);
+                    broker
+                        .watermarks
+                        .transaction_joined((topic_id, partition), row.producer_id);
                 }
                 ids.insert(id, Arc::new(Mutex::new(Some(row))));
             }
@@ -94,7 +96,10 @@ impl TransactionCoordinator {
         self.with(id, |state| {
             let next = match state.clone() {
                 None => {
-                    let producer_id = broker.pool.run(crate::storage::producers::allocate_producer_id).map_err(storage)?;
+                    let producer_id = broker
+                        .pool
+                        .run(crate::storage::producers::allocate_producer_id)
+                        .map_err(storage)?;
                     TransactionRow {
                         producer_id,
                         producer_epoch: 0,
@@ -126,7 +131,10 @@ impl TransactionCoordinator {
             };
             let saved = next.clone();
             let owned_id = id.to_string();
-            broker.pool.run(move |db| store::save(db, &owned_id, &saved)).map_err(storage)?;
+            broker
+                .pool
+                .run(move |db| store::save(db, &owned_id, &saved))
+                .map_err(storage)?;
             let answer = (next.producer_id, next.producer_epoch);
             *state = Some(next);
             Ok(answer)
@@ -173,7 +181,15 @@ impl TransactionCoordinator {
     }
 
     /// AddOffsetsToTxn: the transaction will commit offsets of `group_id`.
-    pub fn add_offsets(&self, broker: &Broker, id: &str, producer_id: i64, epoch: i16, group_id: &str, version: i16) -> TxnResult<()> {
+    pub fn add_offsets(
+        &self,
+        broker: &Broker,
+        id: &str,
+        producer_id: i64,
+        epoch: i16,
+        group_id: &str,
+        version: i16,
+    ) -> TxnResult<()> {
         self.with(id, |state| {
             let row = current(state, producer_id, epoch, version)?;
             let mut next = row.clone();
@@ -188,7 +204,10 @@ impl TransactionCoordinator {
             }
             let saved = next.clone();
             let owned_id = id.to_string();
-            broker.pool.run(move |db| store::save(db, &owned_id, &saved)).map_err(storage)?;
+            broker
+                .pool
+                .run(move |db| store::save(db, &owned_id, &saved))
+                .map_err(storage)?;
             *state = Some(next);
             Ok(())
         })
@@ -210,12 +229,24 @@ impl TransactionCoordinator {
                 return Err(ErrorCode::InvalidTxnState);
             }
             let owned_id = id.to_string();
-            broker.pool.run(move |db| store::add_offsets(db, &owned_id, &offsets)).map_err(storage)
+            broker
+                .pool
+                .run(move |db| store::add_offsets(db, &owned_id, &offsets))
+                .map_err(storage)
         })
     }
 
     /// EndTxn: commit or abort the ongoing transaction.
-    pub fn end(&self, broker: &Broker, id: &str, producer_id: i64, epoch: i16, commit: bool, apply: ApplyOffsets, version: i16) -> TxnResult<()> {
+    pub fn end(
+        &self,
+        broker: &Broker,
+        id: &str,
+        producer_id: i64,
+        epoch: i16,
+        commit: bool,
+        apply: ApplyOffsets,
+        version: i16,
+    ) -> TxnResult<()> {
         self.with(id, |state| {
             let row = current(state, producer_id, epoch, version)?.clone();
             match (row.state.as_str(), commit) {
@@ -233,12 +264,20 @@ impl TransactionCoordinator {
 
     /// Checks a transactional produce: the producer is current and the
     /// partition was added to its ongoing transaction.
-    pub fn check_produce(&self, id: &str, producer_id: i64, epoch: i16, key: (TopicId, i32)) -> TxnResult<()> {
+    pub fn check_produce(
+        &self,
+        id: &str,
+        producer_id: i64,
+        epoch: i16,
+        key: (TopicId, i32),
+    ) -> TxnResult<()> {
         self.with(id, |state| match state {
             None => Err(ErrorCode::InvalidProducerIdMapping),
             Some(row) if row.producer_id != producer_id => Err(ErrorCode::InvalidProducerIdMapping),
             Some(row) if row.producer_epoch != epoch => Err(ErrorCode::InvalidProducerEpoch),
-            Some(row) if row.state != ONGOING || !row.partitions.contains(&key) => Err(ErrorCode::InvalidTxnState),
+            Some(row) if row.state != ONGOING || !row.partitions.contains(&key) => {
+                Err(ErrorCode::InvalidTxnState)
+            }
             Some(_) => Ok(()),
         })
     }
@@ -246,14 +285,21 @@ impl TransactionCoordinator {
     /// Aborts every transaction open longer than its timeout, bumping its
     /// epoch so the producer that left it open is fenced.
     pub fn abort_expired(&self, broker: &Broker, apply: ApplyOffsets) {
-        let ids: Vec<String> = self.ids.lock().map(|m| m.keys().cloned().collect()).unwrap_or_default();
+        let ids: Vec<String> = self
+            .ids
+            .lock()
+            .map(|m| m.keys().cloned().collect())
+            .unwrap_or_default();
         let now = SystemTime::now();
         for id in ids {
             let result = self.with(&id, |state| {
-                let Some(row) = state.clone() else { return Ok(false) };
+                let Some(row) = state.clone() else {
+                    return Ok(false);
+                };
                 let expired = row.state == ONGOING
                     && row.started_at.is_some_and(|t| {
-                        now.duration_since(t).unwrap_or_default() > Duration::from_millis(u64::try_from(row.timeout_ms).unwrap_or(0))
+                        now.duration_since(t).unwrap_or_default()
+                            > Duration::from_millis(u64::try_from(row.timeout_ms).unwrap_or(0))
                     });
                 if !expired {
                     return Ok(false);
@@ -263,9 +309,13 @@ impl TransactionCoordinator {
                 Ok::<bool, ErrorCode>(true)
             });
             match result {
-                Ok(true) => log::info!("aborted transaction of {id:?}: open longer than its timeout"),
+                Ok(true) => {
+                    log::info!("aborted transaction of {id:?}: open longer than its timeout")
+                }
                 Ok(false) => {}
-                Err(code) => log::warn!("could not abort the expired transaction of {id:?}: {code:?}"),
+                Err(code) => {
+                    log::warn!("could not abort the expired transaction of {id:?}: {code:?}")
+                }
             }
         }
     }
@@ -280,7 +330,12 @@ impl TransactionCoordinator {
             .unwrap_or_default();
         let mut out: Vec<(String, TransactionRow)> = slots
             .into_iter()
-            .filter_map(|(id, slot)| slot.lock().ok().and_then(|g| g.clone()).map(|row| (id, row)))
+            .filter_map(|(id, slot)| {
+                slot.lock()
+                    .ok()
+                    .and_then(|g| g.clone())
+                    .map(|row| (id, row))
+            })
             .collect();
         out.sort_by(|a, b| a.0.cmp(&b.0));
         out
@@ -288,7 +343,12 @@ impl TransactionCoordinator {
 }
 
 /// The row of a known transactional id whose producer id and epoch match.
-fn current<'a>(state: &'a Option<TransactionRow>, producer_id: i64, epoch: i16, version: i16) -> TxnResult<&'a TransactionRow> {
+fn current<'a>(
+    state: &'a Option<TransactionRow>,
+    producer_id: i64,
+    epoch: i16,
+    version: i16,
+) -> TxnResult<&'a TransactionRow> {
     let row = state.as_ref().ok_or(ErrorCode::InvalidProducerIdMapping)?;
     if row.producer_id != producer_id {
         return Err(ErrorCode::InvalidProducerIdMapping);
@@ -335,7 +395,12 @@ fn finish(
     apply: Option<ApplyOffsets>,
 ) -> TxnResult<TransactionRow> {
     let mut done = row.clone();
-    done.state = if commit { COMPLETE_COMMIT } else { COMPLETE_ABORT }.into();
+    done.state = if commit {
+        COMPLETE_COMMIT
+    } else {
+        COMPLETE_ABORT
+    }
+    .into();
     done.started_at = None;
     done.partitions.clear();
     done.groups.clear();
@@ -349,13 +414,17 @@ fn finish(
         .map_err(storage)?;
     let mut ended = std::collections::HashSet::new();
     for (key, next_offset) in ends {
-        broker.watermarks.transaction_ended(key, row.producer_id, next_offset);
+        broker
+            .watermarks
+            .transaction_ended(key, row.producer_id, next_offset);
         broker.notifier.notify(&key);
         ended.insert(key);
     }
     // Partitions registered but never written to hold no marker.
     for key in row.partitions.iter().filter(|k| !ended.contains(*k)) {
-        broker.watermarks.transaction_ended(*key, row.producer_id, 0);
+        broker
+            .watermarks
+            .transaction_ended(*key, row.producer_id, 0);
         broker.notifier.notify(key);
     }
     Ok(done)

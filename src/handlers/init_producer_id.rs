@@ -18,7 +18,8 @@ pub fn handle(ctx: &Ctx<'_>, request: InitProducerIdRequest) -> InitProducerIdRe
         producer_epoch: -1,
     };
     if let Some(id) = request.transactional_id.as_deref() {
-        let expected = (request.producer_id >= 0).then_some((request.producer_id, request.producer_epoch));
+        let expected =
+            (request.producer_id >= 0).then_some((request.producer_id, request.producer_epoch));
         match ctx.broker.transactions.init_producer_id(
             ctx.broker,
             id,

@@ -17,6 +17,8 @@ mod metadata;
 mod offset_for_leader_epoch;
 mod produce;
 pub mod topic_names;
+mod transaction_admin;
+mod transactions;
 
 use crate::broker::Broker;
 use crate::protocol::header::{write_response_header, RequestHeader};
@@ -121,6 +123,31 @@ fn route(ctx: &Ctx<'_>, key: ApiKey, r: &mut Reader<'_>) -> Result<Option<Body>,
         ApiKey::InitProducerId => answer!(
             m::init_producer_id::InitProducerIdRequest,
             init_producer_id::handle
+        ),
+        ApiKey::AddPartitionsToTxn => answer!(
+            m::add_partitions_to_txn::AddPartitionsToTxnRequest,
+            transactions::add_partitions
+        ),
+        ApiKey::AddOffsetsToTxn => answer!(
+            m::add_offsets_to_txn::AddOffsetsToTxnRequest,
+            transactions::add_offsets
+        ),
+        ApiKey::EndTxn => answer!(m::end_txn::EndTxnRequest, transactions::end),
+        ApiKey::TxnOffsetCommit => answer!(
+            m::txn_offset_commit::TxnOffsetCommitRequest,
+            transactions::commit_offsets
+        ),
+        ApiKey::DescribeProducers => answer!(
+            m::describe_producers::DescribeProducersRequest,
+            transaction_admin::describe_producers
+        ),
+        ApiKey::DescribeTransactions => answer!(
+            m::describe_transactions::DescribeTransactionsRequest,
+            transaction_admin::describe_transactions
+        ),
+        ApiKey::ListTransactions => answer!(
+            m::list_transactions::ListTransactionsRequest,
+            transaction_admin::list_transactions
         ),
         ApiKey::DescribeCluster => answer!(
             m::describe_cluster::DescribeClusterRequest,

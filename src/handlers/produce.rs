@@ -63,7 +63,10 @@ pub fn handle(ctx: &Ctx<'_>, request: ProduceRequest) -> Option<ProduceResponse>
                 if batch.is_transactional() {
                     // KIP-890: a transaction may only write to partitions
                     // it registered with AddPartitionsToTxn.
-                    let id = request.transactional_id.as_deref().ok_or(ErrorCode::InvalidRecord)?;
+                    let id = request
+                        .transactional_id
+                        .as_deref()
+                        .ok_or(ErrorCode::InvalidRecord)?;
                     ctx.broker.transactions.check_produce(
                         id,
                         batch.producer_id,
@@ -117,12 +120,17 @@ pub fn handle(ctx: &Ctx<'_>, request: ProduceRequest) -> Option<ProduceResponse>
                             // before the high watermark passes it, so that
                             // read_committed fetches stop in front of it.
                             if let Some(producer_id) = done.transaction {
-                                ctx.broker.watermarks.transaction_wrote(*key, producer_id, base_offset);
+                                ctx.broker.watermarks.transaction_wrote(
+                                    *key,
+                                    producer_id,
+                                    base_offset,
+                                );
                             }
                             ctx.broker.committed(*key, next_offset, log_start_offset);
                             answer.base_offset = base_offset;
                             answer.log_start_offset = log_start_offset;
-                            answer.log_append_time_ms = if done.log_append_time { now_ms } else { -1 };
+                            answer.log_append_time_ms =
+                                if done.log_append_time { now_ms } else { -1 };
                         }
                         AppendOutcome::UnknownPartition => {
                             answer.error_code = ErrorCode::UnknownTopicOrPartition.code();
@@ -134,7 +142,8 @@ pub fn handle(ctx: &Ctx<'_>, request: ProduceRequest) -> Option<ProduceResponse>
             Err(err) => {
                 log_storage_error(ctx, "appending records", &err);
                 for done in &pending {
-                    answers[done.topic_index].1[done.slot].error_code = storage_error_code(&err).code();
+                    answers[done.topic_index].1[done.slot].error_code =
+                        storage_error_code(&err).code();
                 }
             }
         }

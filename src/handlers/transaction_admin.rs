@@ -3,13 +3,16 @@
 
 use super::{storage_error_code, Ctx};
 use crate::protocol::messages::describe_producers::{
-    ActiveProducer, DescribeProducersRequest, DescribeProducersResponse, DescribeProducersResponsePartition,
-    DescribeProducersResponseTopic,
+    ActiveProducer, DescribeProducersRequest, DescribeProducersResponse,
+    DescribeProducersResponsePartition, DescribeProducersResponseTopic,
 };
 use crate::protocol::messages::describe_transactions::{
-    DescribeTransactionsRequest, DescribeTransactionsResponse, DescribedTransaction, DescribedTransactionTopic,
+    DescribeTransactionsRequest, DescribeTransactionsResponse, DescribedTransaction,
+    DescribedTransactionTopic,
 };
-use crate::protocol::messages::list_transactions::{ListTransactionsRequest, ListTransactionsResponse, ListedTransaction};
+use crate::protocol::messages::list_transactions::{
+    ListTransactionsRequest, ListTransactionsResponse, ListedTransaction,
+};
 use crate::protocol::ErrorCode;
 use crate::storage::producers;
 use crate::storage::transactions::TransactionRow;
@@ -17,14 +20,28 @@ use crate::transactions::{COMPLETE_ABORT, COMPLETE_COMMIT, EMPTY, ONGOING};
 use std::collections::BTreeMap;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-const KNOWN_STATES: &[&str] = &[EMPTY, ONGOING, "PrepareCommit", "PrepareAbort", COMPLETE_COMMIT, COMPLETE_ABORT, "PrepareEpochFence", "Dead"];
+const KNOWN_STATES: &[&str] = &[
+    EMPTY,
+    ONGOING,
+    "PrepareCommit",
+    "PrepareAbort",
+    COMPLETE_COMMIT,
+    COMPLETE_ABORT,
+    "PrepareEpochFence",
+    "Dead",
+];
 
 fn millis(t: Option<SystemTime>) -> i64 {
-    t.and_then(|t| t.duration_since(UNIX_EPOCH).ok()).map_or(-1, |d| d.as_millis() as i64)
+    t.and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+        .map_or(-1, |d| d.as_millis() as i64)
 }
 
-pub fn describe_transactions(ctx: &Ctx<'_>, request: DescribeTransactionsRequest) -> DescribeTransactionsResponse {
-    let known: BTreeMap<String, TransactionRow> = ctx.broker.transactions.snapshot().into_iter().collect();
+pub fn describe_transactions(
+    ctx: &Ctx<'_>,
+    request: DescribeTransactionsRequest,
+) -> DescribeTransactionsResponse {
+    let known: BTreeMap<String, TransactionRow> =
+        ctx.broker.transactions.snapshot().into_iter().collect();
     let transaction_states = request
         .transactional_ids
         .into_iter()
@@ -33,7 +50,10 @@ pub fn describe_transactions(ctx: &Ctx<'_>, request: DescribeTransactionsRequest
                 let mut topics: BTreeMap<String, Vec<i32>> = BTreeMap::new();
                 for (topic_id, partition) in &row.partitions {
                     if let Some(topic) = ctx.broker.topics.get_by_id(topic_id) {
-                        topics.entry(topic.name.clone()).or_default().push(*partition);
+                        topics
+                            .entry(topic.name.clone())
+                            .or_default()
+                            .push(*partition);
                     }
                 }
                 DescribedTransaction {
@@ -66,7 +86,10 @@ pub fn describe_transactions(ctx: &Ctx<'_>, request: DescribeTransactionsRequest
     }
 }
 
-pub fn list_transactions(_ctx: &Ctx<'_>, request: ListTransactionsRequest) -> ListTransactionsResponse {
+pub fn list_transactions(
+    _ctx: &Ctx<'_>,
+    request: ListTransactionsRequest,
+) -> ListTransactionsResponse {
     let now = SystemTime::now();
     let unknown_state_filters: Vec<String> = request
         .state_filters
@@ -74,18 +97,24 @@ pub fn list_transactions(_ctx: &Ctx<'_>, request: ListTransactionsRequest) -> Li
         .filter(|s| !KNOWN_STATES.contains(&s.as_str()))
         .cloned()
         .collect();
-    let transaction_states = _ctx
+    let transaction_states = ctx
         .broker
         .transactions
         .snapshot()
         .into_iter()
-        .filter(|(_, row)| request.state_filters.is_empty() || request.state_filters.contains(&row.state))
-        .filter(|(_, row)| request.producer_id_filters.is_empty() || request.producer_id_filters.contains(&row.producer_id))
+        .filter(|(_, row)| {
+            request.state_filters.is_empty() || request.state_filters.contains(&row.state)
+        })
+        .filter(|(_, row)| {
+            request.producer_id_filters.is_empty()
+                || request.producer_id_filters.contains(&row.producer_id)
+        })
         // v1 (KIP-994): only transactions running longer than the filter.
         .filter(|(_, row)| {
             request.duration_filter < 0
                 || row.started_at.is_some_and(|t| {
-                    now.duration_since(t).map_or(0, |d| d.as_millis() as i64) >= request.duration_filter
+                    now.duration_since(t).map_or(0, |d| d.as_millis() as i64)
+                        >= request.duration_filter
                 })
         })
         .map(|(transactional_id, row)| ListedTransaction {
@@ -102,7 +131,10 @@ pub fn list_transactions(_ctx: &Ctx<'_>, request: ListTransactionsRequest) -> Li
     }
 }
 
-pub fn describe_producers(ctx: &Ctx<'_>, request: DescribeProducersRequest) -> DescribeProducersResponse {
+pub fn describe_producers(
+    ctx: &Ctx<'_>,
+    request: DescribeProducersRequest,
+) -> DescribeProducersResponse {
     let topics = request
         .topics
         .into_iter()
@@ -118,14 +150,25 @@ pub fn describe_producers(ctx: &Ctx<'_>, request: DescribeProducersRequest) -> D
                         error_message: None,
                         active_producers: Vec::new(),
                     };
-                    let Some(topic) = topic.as_ref().filter(|t| partition_index >= 0 && partition_index < t.partitions) else {
+                    let Some(topic) = topic
+                        .as_ref()
+                        .filter(|t| partition_index >= 0 && partition_index < t.partitions)
+                    else {
                         answer.error_code = ErrorCode::UnknownTopicOrPartition.code();
                         return answer;
                     };
                     let id = topic.id;
-                    match ctx.broker.pool.run(move |db| producers::describe(db, id, partition_index)) {
+                    match ctx
+                        .broker
+                        .pool
+                        .run(move |db| producers::describe(db, id, partition_index))
+                    {
                         Ok(found) => {
-                            let marks = ctx.broker.watermarks.get(&(id, partition_index)).unwrap_or_default();
+                            let marks = ctx
+                                .broker
+                                .watermarks
+                                .get(&(id, partition_index))
+                                .unwrap_or_default();
                             answer.active_producers = found
                                 .into_iter()
                                 .map(|(producer_id, epoch, last_sequence)| ActiveProducer {

@@ -3,7 +3,9 @@
 //! [`crate::transactions::TransactionCoordinator`].
 
 use super::Ctx;
-use crate::protocol::messages::add_offsets_to_txn::{AddOffsetsToTxnRequest, AddOffsetsToTxnResponse};
+use crate::protocol::messages::add_offsets_to_txn::{
+    AddOffsetsToTxnRequest, AddOffsetsToTxnResponse,
+};
 use crate::protocol::messages::add_partitions_to_txn::{
     AddPartitionsToTxnPartitionResult, AddPartitionsToTxnRequest, AddPartitionsToTxnResponse,
     AddPartitionsToTxnTopicResult,
@@ -17,7 +19,10 @@ use crate::protocol::ErrorCode;
 use crate::storage::transactions::PendingOffset;
 use crate::storage::TopicId;
 
-pub fn add_partitions(ctx: &Ctx<'_>, request: AddPartitionsToTxnRequest) -> AddPartitionsToTxnResponse {
+pub fn add_partitions(
+    ctx: &Ctx<'_>,
+    request: AddPartitionsToTxnRequest,
+) -> AddPartitionsToTxnResponse {
     // Resolve every partition first: Kafka adds all of them or none, naming
     // the unknown ones and marking the rest OPERATION_NOT_ATTEMPTED.
     let mut known: Vec<(TopicId, i32)> = Vec::new();
@@ -26,7 +31,9 @@ pub fn add_partitions(ctx: &Ctx<'_>, request: AddPartitionsToTxnRequest) -> AddP
         let meta = ctx.broker.topic(&topic.name).ok().flatten();
         for &partition in &topic.partitions {
             match &meta {
-                Some(meta) if partition >= 0 && partition < meta.partitions => known.push((meta.id, partition)),
+                Some(meta) if partition >= 0 && partition < meta.partitions => {
+                    known.push((meta.id, partition))
+                }
                 _ => unknown.push((topic.name.clone(), partition)),
             }
         }
@@ -52,7 +59,10 @@ pub fn add_partitions(ctx: &Ctx<'_>, request: AddPartitionsToTxnRequest) -> AddP
                 .partitions
                 .iter()
                 .map(|&partition_index| {
-                    let code = if unknown.iter().any(|(n, p)| *n == topic.name && *p == partition_index) {
+                    let code = if unknown
+                        .iter()
+                        .any(|(n, p)| *n == topic.name && *p == partition_index)
+                    {
                         ErrorCode::UnknownTopicOrPartition
                     } else {
                         outcome.err().unwrap_or(ErrorCode::None)
@@ -92,7 +102,10 @@ pub fn commit_offsets(ctx: &Ctx<'_>, request: TxnOffsetCommitRequest) -> TxnOffs
     for topic in &request.topics {
         let meta = ctx.broker.topic(&topic.name).ok().flatten();
         for p in &topic.partitions {
-            if meta.as_ref().is_some_and(|m| p.partition_index >= 0 && p.partition_index < m.partitions) {
+            if meta
+                .as_ref()
+                .is_some_and(|m| p.partition_index >= 0 && p.partition_index < m.partitions)
+            {
                 pending.push(PendingOffset {
                     group_id: request.group_id.clone(),
                     topic: topic.name.clone(),
@@ -123,7 +136,10 @@ pub fn commit_offsets(ctx: &Ctx<'_>, request: TxnOffsetCommitRequest) -> TxnOffs
                 .partitions
                 .iter()
                 .map(|p| {
-                    let code = if unknown.iter().any(|(n, i)| *n == topic.name && *i == p.partition_index) {
+                    let code = if unknown
+                        .iter()
+                        .any(|(n, i)| *n == topic.name && *i == p.partition_index)
+                    {
                         ErrorCode::UnknownTopicOrPartition
                     } else {
                         outcome.err().unwrap_or(ErrorCode::None)
@@ -153,7 +169,10 @@ pub fn end(ctx: &Ctx<'_>, request: EndTxnRequest) -> EndTxnResponse {
         ctx.version,
     );
     if let Err(code) = outcome {
-        log::debug!("EndTxn for {:?} refused: {code:?}", request.transactional_id);
+        log::debug!(
+            "EndTxn for {:?} refused: {code:?}",
+            request.transactional_id
+        );
     }
     EndTxnResponse {
         throttle_time_ms: 0,

@@ -80,7 +80,14 @@ pub const SUPPORTED_APIS: &[ApiSupport] = &[
     api(ApiKey::DeleteTopics, 1, 6, 4),
     api(ApiKey::InitProducerId, 0, 5, 2),
     api(ApiKey::OffsetForLeaderEpoch, 2, 4, 4),
+    api(ApiKey::AddPartitionsToTxn, 0, 3, 3),
+    api(ApiKey::AddOffsetsToTxn, 0, 3, 3),
+    api(ApiKey::EndTxn, 0, 3, 3),
+    api(ApiKey::TxnOffsetCommit, 0, 3, 3),
     api(ApiKey::DescribeCluster, 0, 1, 0),
+    api(ApiKey::DescribeProducers, 0, 0, 0),
+    api(ApiKey::DescribeTransactions, 0, 0, 0),
+    api(ApiKey::ListTransactions, 0, 1, 0),
 ];
 
 impl ApiKey {

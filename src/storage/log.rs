@@ -220,7 +220,12 @@ fn append_rows(db: &mut Db, jobs: &[AppendJob]) -> Result<Vec<Vec<AppendOutcome>
         if append.batch.is_transactional() {
             db.client.execute(
                 &mark_first_write,
-                &[&append.topic_id, &append.partition, &append.batch.producer_id, base_offset],
+                &[
+                    &append.topic_id,
+                    &append.partition,
+                    &append.batch.producer_id,
+                    base_offset,
+                ],
             )?;
         }
     }

@@ -197,14 +197,24 @@ pub fn save(
 
 /// The producers with state on one partition, as (producer id, epoch, last
 /// sequence), for DescribeProducers.
-pub fn describe(db: &mut Db, topic_id: TopicId, partition: i32) -> Result<Vec<(i64, i16, i32)>, StorageError> {
+pub fn describe(
+    db: &mut Db,
+    topic_id: TopicId,
+    partition: i32,
+) -> Result<Vec<(i64, i16, i32)>, StorageError> {
     let rows = db.client.query(
         "SELECT producer_id, producer_epoch, last_sequences[array_length(last_sequences, 1)]
            FROM kafkaesque.producer_state WHERE topic_id = $1 AND partition = $2 ORDER BY producer_id",
         &[&topic_id, &partition],
     )?;
     rows.iter()
-        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get::<_, Option<i32>>(2)?.unwrap_or(-1))))
+        .map(|r| {
+            Ok((
+                r.try_get(0)?,
+                r.try_get(1)?,
+                r.try_get::<_, Option<i32>>(2)?.unwrap_or(-1),
+            ))
+        })
         .collect()
 }
 
