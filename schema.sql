@@ -173,6 +173,42 @@ SELECT t.name AS topic,
 FROM kafkaesque.record r
 JOIN kafkaesque.topics t USING (topic_id);
 
+-- Consumer groups (the classic group protocol). Live membership is kept in
+-- the broker's memory by the one coordinator that owns it; this table keeps
+-- what outlives it: the group's identity and its state at the last
+-- transition, so ListGroups/DescribeGroups still know a group whose members
+-- are gone and a restarted broker knows where the generations left off.
+CREATE TABLE IF NOT EXISTS kafkaesque.consumer_groups (
+    group_id      text PRIMARY KEY,
+    -- "consumer" for Kafka consumers; empty for groups that only commit.
+    protocol_type text NOT NULL DEFAULT '',
+    -- Empty, PreparingRebalance, CompletingRebalance or Stable.
+    state         text NOT NULL DEFAULT 'Empty',
+    generation    integer NOT NULL DEFAULT 0,
+    -- The assignor chosen for the generation, e.g. 'range'.
+    protocol_name text,
+    leader_id     text,
+    member_count  integer NOT NULL DEFAULT 0,
+    updated_at    timestamptz NOT NULL DEFAULT now()
+);
+
+-- Committed offsets (OffsetCommit), by topic name as Kafka keys them:
+--   SELECT * FROM kafkaesque.committed_offsets WHERE group_id = 'billing';
+CREATE TABLE IF NOT EXISTS kafkaesque.committed_offsets (
+    group_id         text NOT NULL REFERENCES kafkaesque.consumer_groups ON DELETE CASCADE,
+    topic            text NOT NULL,
+    partition        integer NOT NULL,
+    -- The next offset to consume.
+    committed_offset bigint NOT NULL,
+    -- Leader epoch of the last consumed record (KIP-320), -1 if unknown.
+    leader_epoch     integer NOT NULL DEFAULT -1,
+    -- The client's free-form metadata string, verbatim.
+    metadata         text NOT NULL DEFAULT '',
+    committed_at     timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (group_id, topic, partition)
+);
+CREATE INDEX IF NOT EXISTS committed_offsets_topic ON kafkaesque.committed_offsets (topic);
+
 INSERT INTO kafkaesque.schema_version (version) VALUES (1)
 ON CONFLICT (singleton) DO UPDATE
 SET version = GREATEST(kafkaesque.schema_version.version, EXCLUDED.version),

@@ -7,6 +7,7 @@
 //! database later.
 
 use crate::config::Config;
+use crate::coordinator::GroupCoordinator;
 use crate::notifier::{Notifier, PartitionKey};
 use crate::pool::Pool;
 use crate::shutdown::Shutdown;
@@ -28,6 +29,8 @@ pub struct Broker {
     pub watermarks: Watermarks,
     pub notifier: Arc<Notifier>,
     pub transactions: TransactionCoordinator,
+    /// Live membership of the consumer groups this broker coordinates.
+    pub groups: GroupCoordinator,
     pub shutdown: Shutdown,
     /// Client connections open right now (bounded by `--max-connections`).
     pub connections: AtomicUsize,

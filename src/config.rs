@@ -66,6 +66,26 @@ pub struct Config {
     #[argh(option, default = "900000")]
     pub transaction_max_timeout_ms: i32,
 
+    /// how long the first rebalance of an empty group waits for more
+    /// members (Kafka: group.initial.rebalance.delay.ms); default 0
+    #[argh(option, default = "0")]
+    pub group_initial_rebalance_delay_ms: u64,
+
+    /// shortest session timeout a group member may ask for (Kafka:
+    /// group.min.session.timeout.ms); default 6000
+    #[argh(option, default = "6000")]
+    pub group_min_session_timeout_ms: u64,
+
+    /// longest session timeout a group member may ask for (Kafka:
+    /// group.max.session.timeout.ms); default 1800000
+    #[argh(option, default = "1800000")]
+    pub group_max_session_timeout_ms: u64,
+
+    /// longest metadata string stored with a committed offset (Kafka:
+    /// offset.metadata.max.bytes); default 4096
+    #[argh(option, default = "4096")]
+    pub offset_metadata_max_bytes: usize,
+
     /// log level: error, warn, info, debug or trace; default info
     #[argh(option, default = "String::from(\"info\")")]
     pub log_level: String,
@@ -74,6 +94,16 @@ pub struct Config {
 pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 
 impl Config {
+    /// The group settings the coordinator applies.
+    pub fn group_config(&self) -> crate::coordinator::group::GroupConfig {
+        use std::time::Duration;
+        crate::coordinator::group::GroupConfig {
+            min_session_timeout: Duration::from_millis(self.group_min_session_timeout_ms),
+            max_session_timeout: Duration::from_millis(self.group_max_session_timeout_ms),
+            initial_rebalance_delay: Duration::from_millis(self.group_initial_rebalance_delay_ms),
+        }
+    }
+
     /// The database URL from the flag, else `DATABASE_URL`, else the default.
     pub fn database_url(&self) -> String {
         self.database_url

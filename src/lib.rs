@@ -10,6 +10,8 @@
 //!   API, record batches and compression. Bytes in, structs out.
 //! - [`handlers`]: one module per API: validate, act, build the response.
 //! - [`broker`]: the state every connection shares (config, pool, caches).
+//! - [`coordinator`]: consumer groups: membership, rebalances, and the
+//!   threads that enforce their timeouts and record their state.
 //! - [`pool`]: the fixed pool of PostgreSQL connections, each owned by a
 //!   worker thread fed by a channel; group commit for appends.
 //! - [`storage`]: all SQL: schema check, topics, the record log.
@@ -22,6 +24,7 @@
 pub mod broker;
 pub mod config;
 pub mod connection;
+pub mod coordinator;
 pub mod handlers;
 pub mod notifier;
 pub mod pool;

@@ -2,6 +2,7 @@
 
 use kafkaesque::broker::{Broker, TopicCache, Watermarks};
 use kafkaesque::config::Config;
+use kafkaesque::coordinator::{self, GroupCoordinator};
 use kafkaesque::notifier::Notifier;
 use kafkaesque::pool::Pool;
 use kafkaesque::server;
@@ -80,6 +81,8 @@ fn run(config: Config) -> Result<(), String> {
     topics.replace_all(
         storage::topics::load_all(&mut db).map_err(|e| format!("cannot load topics: {e}"))?,
     );
+    let groups = storage::groups::load_all(&mut db)
+        .map_err(|e| format!("cannot load consumer groups: {e}"))?;
     drop(db);
 
     let addr = config.listener_addr()?;
@@ -97,6 +100,7 @@ fn run(config: Config) -> Result<(), String> {
         config.pool_size,
     );
     let shutdown = Shutdown::new();
+    let groups = GroupCoordinator::new(config.group_config(), groups);
     let broker = Arc::new(Broker {
         config,
         advertised_host,
@@ -107,6 +111,7 @@ fn run(config: Config) -> Result<(), String> {
         watermarks: Watermarks::default(),
         notifier: Arc::new(Notifier::default()),
         transactions: TransactionCoordinator::default(),
+        groups,
         shutdown: shutdown.clone(),
         connections: AtomicUsize::new(0),
     });
@@ -119,7 +124,10 @@ fn run(config: Config) -> Result<(), String> {
         .on_signals(move || server::wake(bound))
         .map_err(|e| format!("cannot install signal handlers: {e}"))?;
 
+    coordinator::start(&broker)
+        .map_err(|e| format!("cannot start the group coordinator's threads: {e}"))?;
     server::run(Arc::clone(&broker), listener);
+    broker.groups.stop();
 
     // Connections are done; let the pool drain its queue and disconnect.
     match Arc::try_unwrap(broker) {

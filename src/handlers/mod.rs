@@ -8,14 +8,25 @@
 
 mod api_versions;
 mod create_topics;
+mod delete_groups;
 mod delete_topics;
 mod describe_cluster;
+mod describe_groups;
 mod fetch;
+mod find_coordinator;
+mod heartbeat;
 mod init_producer_id;
+mod join_group;
+mod leave_group;
+mod list_groups;
 mod list_offsets;
 mod metadata;
+mod offset_commit;
+mod offset_delete;
+mod offset_fetch;
 mod offset_for_leader_epoch;
 mod produce;
+mod sync_group;
 pub mod topic_names;
 mod transaction_admin;
 mod transactions;
@@ -153,6 +164,29 @@ fn route(ctx: &Ctx<'_>, key: ApiKey, r: &mut Reader<'_>) -> Result<Option<Body>,
             m::describe_cluster::DescribeClusterRequest,
             describe_cluster::handle
         ),
+        ApiKey::FindCoordinator => answer!(
+            m::find_coordinator::FindCoordinatorRequest,
+            find_coordinator::handle
+        ),
+        ApiKey::JoinGroup => answer!(m::join_group::JoinGroupRequest, join_group::handle),
+        ApiKey::SyncGroup => answer!(m::sync_group::SyncGroupRequest, sync_group::handle),
+        ApiKey::Heartbeat => answer!(m::heartbeat::HeartbeatRequest, heartbeat::handle),
+        ApiKey::LeaveGroup => answer!(m::leave_group::LeaveGroupRequest, leave_group::handle),
+        ApiKey::OffsetCommit => {
+            answer!(m::offset_commit::OffsetCommitRequest, offset_commit::handle)
+        }
+        ApiKey::OffsetFetch => answer!(m::offset_fetch::OffsetFetchRequest, offset_fetch::handle),
+        ApiKey::DescribeGroups => answer!(
+            m::describe_groups::DescribeGroupsRequest,
+            describe_groups::handle
+        ),
+        ApiKey::ListGroups => answer!(m::list_groups::ListGroupsRequest, list_groups::handle),
+        ApiKey::DeleteGroups => {
+            answer!(m::delete_groups::DeleteGroupsRequest, delete_groups::handle)
+        }
+        ApiKey::OffsetDelete => {
+            answer!(m::offset_delete::OffsetDeleteRequest, offset_delete::handle)
+        }
         other => {
             return Err(DecodeError::Invalid(format!(
                 "{other:?} is advertised but has no handler"
@@ -183,6 +217,12 @@ pub fn storage_error_code(err: &StorageError) -> ErrorCode {
         StorageError::Unavailable(_) => ErrorCode::KafkaStorageError,
         StorageError::Database(_) => ErrorCode::KafkaStorageError,
     }
+}
+
+/// The error group APIs answer when PostgreSQL failed: what Kafka answers
+/// when the coordinator cannot write its log, which makes clients retry.
+pub fn coordinator_storage_error_code(_err: &StorageError) -> ErrorCode {
+    ErrorCode::CoordinatorNotAvailable
 }
 
 /// Logs a storage failure with the request it broke.

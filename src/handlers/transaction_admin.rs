@@ -87,7 +87,7 @@ pub fn describe_transactions(
 }
 
 pub fn list_transactions(
-    _ctx: &Ctx<'_>,
+    ctx: &Ctx<'_>,
     request: ListTransactionsRequest,
 ) -> ListTransactionsResponse {
     let now = SystemTime::now();

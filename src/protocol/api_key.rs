@@ -56,7 +56,7 @@ pub struct ApiSupport {
     pub min_version: i16,
     pub max_version: i16,
     /// First version using compact encodings and tagged fields (KIP-482);
-    /// `i16::MAX` for APIs that never became flexible (none we advertise).
+    /// `i16::MAX` for APIs that never became flexible (OffsetDelete).
     pub flexible_from: i16,
 }
 
@@ -75,6 +75,15 @@ pub const SUPPORTED_APIS: &[ApiSupport] = &[
     api(ApiKey::Fetch, 4, 17, 12),
     api(ApiKey::ListOffsets, 1, 9, 6),
     api(ApiKey::Metadata, 0, 12, 9),
+    api(ApiKey::OffsetCommit, 2, 9, 8),
+    api(ApiKey::OffsetFetch, 1, 9, 6),
+    api(ApiKey::FindCoordinator, 0, 6, 3),
+    api(ApiKey::JoinGroup, 0, 9, 6),
+    api(ApiKey::Heartbeat, 0, 4, 4),
+    api(ApiKey::LeaveGroup, 0, 5, 4),
+    api(ApiKey::SyncGroup, 0, 5, 4),
+    api(ApiKey::DescribeGroups, 0, 5, 5),
+    api(ApiKey::ListGroups, 0, 5, 3),
     api(ApiKey::ApiVersions, 0, 4, 3),
     api(ApiKey::CreateTopics, 2, 7, 5),
     api(ApiKey::DeleteTopics, 1, 6, 4),
@@ -84,6 +93,8 @@ pub const SUPPORTED_APIS: &[ApiSupport] = &[
     api(ApiKey::AddOffsetsToTxn, 0, 3, 3),
     api(ApiKey::EndTxn, 0, 3, 3),
     api(ApiKey::TxnOffsetCommit, 0, 3, 3),
+    api(ApiKey::DeleteGroups, 0, 2, 2),
+    api(ApiKey::OffsetDelete, 0, 0, i16::MAX),
     api(ApiKey::DescribeCluster, 0, 1, 0),
     api(ApiKey::DescribeProducers, 0, 0, 0),
     api(ApiKey::DescribeTransactions, 0, 0, 0),

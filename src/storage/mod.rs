@@ -4,7 +4,9 @@
 //! - [`schema`]: the bundled `schema.sql`, the version check, the cluster id.
 //! - [`topics`]: topics, their partitions and configs.
 //! - [`log`]: appending records (group commit) and reading them back.
+//! - [`groups`]: consumer groups and their committed offsets.
 
+pub mod groups;
 pub mod log;
 pub mod producers;
 pub mod schema;

@@ -109,6 +109,13 @@ pub fn create(
 /// Deletes a topic and all of its records. Returns false if it was gone.
 pub fn delete(db: &mut Db, id: TopicId) -> Result<bool, StorageError> {
     let mut tx = db.client.transaction()?;
+    // Kafka forgets the committed offsets of deleted partitions, so a topic
+    // created again under the same name starts with none.
+    tx.execute(
+        "DELETE FROM kafkaesque.committed_offsets
+          WHERE topic = (SELECT name FROM kafkaesque.topics WHERE topic_id = $1)",
+        &[&id],
+    )?;
     let deleted = tx.execute("DELETE FROM kafkaesque.topics WHERE topic_id = $1", &[&id])?;
     tx.execute("DELETE FROM kafkaesque.record WHERE topic_id = $1", &[&id])?;
     tx.execute(
