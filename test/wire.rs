@@ -16,6 +16,7 @@ use common::*;
 use kafka_protocol::indexmap::IndexMap;
 use kafka_protocol::messages::api_versions_request::ApiVersionsRequest;
 use kafka_protocol::messages::api_versions_response::ApiVersionsResponse;
+use kafka_protocol::messages::create_topics_request::{CreatableTopic, CreateTopicsRequest};
 use kafka_protocol::messages::fetch_request::{FetchPartition, FetchRequest, FetchTopic};
 use kafka_protocol::messages::list_offsets_request::{
     ListOffsetsPartition, ListOffsetsRequest, ListOffsetsTopic,
@@ -34,6 +35,9 @@ const UNSUPPORTED_VERSION: i16 = 35;
 const INVALID_TOPIC_EXCEPTION: i16 = 17;
 const CORRUPT_MESSAGE: i16 = 2;
 const UNKNOWN_TOPIC_OR_PARTITION: i16 = 3;
+const TOPIC_ALREADY_EXISTS: i16 = 36;
+const INVALID_PARTITIONS: i16 = 37;
+const INVALID_REPLICATION_FACTOR: i16 = 38;
 
 fn name(s: &str) -> TopicName {
     TopicName(StrBytes::from_string(s.to_string()))
@@ -438,4 +442,60 @@ fn corrupt_batches_get_corrupt_message() {
         response.responses[0].partition_responses[0].error_code,
         UNKNOWN_TOPIC_OR_PARTITION
     );
+}
+
+#[test]
+fn create_topics_validates_every_topic_on_its_own() {
+    let broker = Broker::start_with(&["--num-partitions", "2"]);
+    let mut client = RawClient::connect(&broker);
+    let topic = |n: &str, partitions: i32, replication: i16| {
+        CreatableTopic::default()
+            .with_name(name(n))
+            .with_num_partitions(partitions)
+            .with_replication_factor(replication)
+    };
+    let ok = topic_name("ok");
+    let defaults = topic_name("defaults");
+    let request = CreateTopicsRequest::default()
+        .with_timeout_ms(10_000)
+        .with_topics(vec![
+            topic(&ok, 3, 1),
+            topic("zero_partitions", 0, 1),
+            topic("negative_partitions", -2, 1),
+            topic("zero_replicas", 1, 0),
+            topic("bad/name", 1, 1),
+            topic(&defaults, -1, -1),
+        ]);
+    for version in [2, 5] {
+        let response = client.send(&request, version);
+        let got: Vec<(String, i16)> = response
+            .topics
+            .iter()
+            .map(|t| (t.name.0.to_string(), t.error_code))
+            .collect();
+        // The first round creates the good ones; the second finds them.
+        let created = if version == 2 {
+            0
+        } else {
+            TOPIC_ALREADY_EXISTS
+        };
+        assert_eq!(
+            got,
+            vec![
+                (ok.clone(), created),
+                ("zero_partitions".into(), INVALID_PARTITIONS),
+                ("negative_partitions".into(), INVALID_PARTITIONS),
+                ("zero_replicas".into(), INVALID_REPLICATION_FACTOR),
+                ("bad/name".into(), INVALID_TOPIC_EXCEPTION),
+                (defaults.clone(), created),
+            ],
+            "CreateTopics v{version}"
+        );
+    }
+    // (A factor above 1 is accepted on purpose: every replica is this node,
+    // and tools written for clusters ask for 3. See create_topics.rs.)
+    // -1 took the broker default (--num-partitions 2).
+    let metadata = client.send(&metadata_request(&[&ok, &defaults]), 5);
+    let partitions: Vec<usize> = metadata.topics.iter().map(|t| t.partitions.len()).collect();
+    assert_eq!(partitions, vec![3, 2]);
 }
