@@ -152,8 +152,19 @@ impl Broker {
             log_path,
             db,
         };
-        broker.spawn();
-        broker
+        // The port was free a moment ago; another process may have taken
+        // it since. Then try another one.
+        for _ in 0..3 {
+            match broker.try_spawn() {
+                Ok(()) => return broker,
+                Err(log) if log.contains("cannot listen") => broker.port = free_port(),
+                Err(log) => panic!("kafkaesque did not start; its stderr:\n{log}"),
+            }
+        }
+        panic!(
+            "kafkaesque found no free port; its stderr:\n{}",
+            broker.log()
+        );
     }
 
     /// `127.0.0.1:PORT`, for `bootstrap.servers`.
@@ -171,7 +182,16 @@ impl Broker {
         fs::read_to_string(&self.log_path).unwrap_or_default()
     }
 
+    /// Starts the process on `self.port`; panics if it does not come up.
     fn spawn(&mut self) {
+        if let Err(log) = self.try_spawn() {
+            panic!("kafkaesque did not start; its stderr:\n{log}");
+        }
+    }
+
+    /// Starts the process and waits until it accepts connections. On
+    /// failure, returns its stderr so far.
+    fn try_spawn(&mut self) -> Result<(), String> {
         let log = OpenOptions::new()
             .create(true)
             .append(true)
@@ -191,10 +211,10 @@ impl Broker {
         let deadline = Instant::now() + START_TIMEOUT;
         loop {
             if let Ok(Some(status)) = child.try_wait() {
-                panic!(
-                    "kafkaesque exited during start-up ({status}); its stderr:\n{}",
+                return Err(format!(
+                    "(exited during start-up: {status})\n{}",
                     self.log()
-                );
+                ));
             }
             if TcpStream::connect(self.addr()).is_ok() {
                 break;
@@ -202,15 +222,16 @@ impl Broker {
             if Instant::now() > deadline {
                 let _ = child.kill();
                 let _ = child.wait();
-                panic!(
-                    "kafkaesque did not accept connections on {} within {START_TIMEOUT:?}; its stderr:\n{}",
+                return Err(format!(
+                    "(no connection on {} within {START_TIMEOUT:?})\n{}",
                     self.addr(),
                     self.log()
-                );
+                ));
             }
             thread::sleep(Duration::from_millis(20));
         }
         self.child = Some(child);
+        Ok(())
     }
 
     /// `kill -9`: the process gets no chance to clean up.
