@@ -5,10 +5,13 @@
 //! connection: they send a job and wait for its answer, so a thousand idle
 //! (or long-polling) clients cost no database sessions at all.
 //!
-//! Appends get one extra trick, group commit: a worker that picks up an
-//! append also takes every other append already waiting in the queue and
-//! commits them all in one PostgreSQL transaction, so many producers share
-//! one fsync ([`crate::storage::log::append_group`]).
+//! Appends get a lane of their own, served by one more worker with its own
+//! connection, and with it group commit: while one transaction commits,
+//! every append that arrives waits in the lane, and the next transaction
+//! takes all of them at once, so many producers share one fsync
+//! ([`crate::storage::log::append_group`]). Appends to one partition have
+//! to take turns on its row lock anyway; a single lane turns that queue
+//! into batches instead of a convoy of one-append transactions.
 //!
 //! A worker whose connection broke (PostgreSQL restarted, network blip)
 //! reconnects before its next job; jobs that arrive while PostgreSQL is down
@@ -21,14 +24,9 @@ use crossbeam_channel::{bounded, unbounded, Receiver, Sender};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-/// A unit of work for a pool worker.
-enum Job {
-    /// Any database work; gets the worker's connection, or the reason there
-    /// is none.
-    Task(Box<dyn FnOnce(Result<&mut Db, StorageError>) + Send>),
-    /// A produce append, eligible for group commit.
-    Append(AppendJob),
-}
+/// Any database work; gets the worker's connection, or the reason there
+/// is none.
+type Task = Box<dyn FnOnce(Result<&mut Db, StorageError>) + Send>;
 
 /// Most appends one transaction takes from the queue. Bounds the latency a
 /// single commit adds and the memory one transaction holds.
@@ -39,27 +37,38 @@ const MAX_GROUP_COMMIT: usize = 256;
 const JOB_TIMEOUT: Duration = Duration::from_secs(25);
 
 pub struct Pool {
-    jobs: Option<Sender<Job>>,
+    tasks: Option<Sender<Task>>,
+    appends: Option<Sender<AppendJob>>,
     workers: Vec<JoinHandle<()>>,
 }
 
 impl Pool {
-    /// Starts `size` workers. Each connects to `url` lazily (on its first
-    /// job) and again after any connection failure.
+    /// Starts `size` task workers and the append worker. Each connects to
+    /// `url` lazily (on its first job) and again after any connection
+    /// failure.
     pub fn start(url: &str, size: usize) -> Pool {
-        let (tx, rx) = unbounded::<Job>();
-        let workers = (0..size.max(1))
+        let (task_tx, task_rx) = unbounded::<Task>();
+        let (append_tx, append_rx) = unbounded::<AppendJob>();
+        let mut workers: Vec<JoinHandle<()>> = (0..size.max(1))
             .map(|i| {
-                let rx = rx.clone();
+                let rx = task_rx.clone();
                 let url = url.to_string();
                 std::thread::Builder::new()
                     .name(format!("pg-worker-{i}"))
-                    .spawn(move || worker_loop(&url, &rx))
+                    .spawn(move || task_loop(&url, &rx))
                     .expect("spawning a pool worker thread at startup")
             })
             .collect();
+        let url = url.to_string();
+        workers.push(
+            std::thread::Builder::new()
+                .name("pg-appender".into())
+                .spawn(move || append_loop(&url, &append_rx))
+                .expect("spawning the append worker thread at startup"),
+        );
         Pool {
-            jobs: Some(tx),
+            tasks: Some(task_tx),
+            appends: Some(append_tx),
             workers,
         }
     }
@@ -75,32 +84,25 @@ impl Pool {
             let result = db.and_then(f);
             let _ = reply_tx.send(result);
         });
-        self.submit(Job::Task(task))?;
+        submit(self.tasks.as_ref(), task)?;
         wait(&reply_rx)
     }
 
-    /// Queues an append for group commit and waits until it is committed.
+    /// Queues an append for group commit; its job's channel gets the answer
+    /// once it is committed.
     pub fn append(&self, job: AppendJob) -> Result<(), StorageError> {
-        self.submit(Job::Append(job))
+        submit(self.appends.as_ref(), job)
     }
 
     /// Jobs waiting for a worker (for logs and metrics).
     pub fn queue_depth(&self) -> usize {
-        self.jobs.as_ref().map_or(0, Sender::len)
-    }
-
-    fn submit(&self, job: Job) -> Result<(), StorageError> {
-        let jobs = self
-            .jobs
-            .as_ref()
-            .ok_or_else(|| StorageError::Unavailable("the broker is shutting down".into()))?;
-        jobs.send(job)
-            .map_err(|_| StorageError::Unavailable("the database pool has stopped".into()))
+        self.tasks.as_ref().map_or(0, Sender::len) + self.appends.as_ref().map_or(0, Sender::len)
     }
 
     /// Lets the workers finish the queued jobs, then closes the connections.
     pub fn shutdown(&mut self) {
-        self.jobs = None;
+        self.tasks = None;
+        self.appends = None;
         for worker in self.workers.drain(..) {
             let _ = worker.join();
         }
@@ -137,6 +139,19 @@ struct Connection {
 const RECONNECT_BACKOFF: Duration = Duration::from_millis(500);
 
 impl Connection {
+    /// Runs a job on this connection. A bug that panics inside a job must
+    /// not take the worker down with it: the job's caller sees its reply
+    /// channel close (a retriable error), and the connection, possibly
+    /// mid-transaction, is dropped and made anew.
+    fn guard(&mut self, job: impl FnOnce(Result<&mut Db, StorageError>)) {
+        let db = self.get();
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(db)));
+        if outcome.is_err() {
+            log::error!("a database job panicked; its connection is reset");
+            self.db = None;
+        }
+    }
+
     fn get(&mut self) -> Result<&mut Db, StorageError> {
         if self.db.as_ref().is_some_and(Db::is_closed) {
             log::warn!("database connection lost; reconnecting");
@@ -167,30 +182,38 @@ impl Connection {
     }
 }
 
-fn worker_loop(url: &str, jobs: &Receiver<Job>) {
-    let mut conn = Connection {
+fn submit<T>(lane: Option<&Sender<T>>, job: T) -> Result<(), StorageError> {
+    let lane =
+        lane.ok_or_else(|| StorageError::Unavailable("the broker is shutting down".into()))?;
+    lane.send(job)
+        .map_err(|_| StorageError::Unavailable("the database pool has stopped".into()))
+}
+
+fn connection(url: &str) -> Connection {
+    Connection {
         url: url.to_string(),
         db: None,
         last_failure: None,
-    };
-    while let Ok(job) = jobs.recv() {
-        match job {
-            Job::Task(task) => task(conn.get()),
-            Job::Append(first) => {
-                let mut group = vec![first];
-                let mut deferred = Vec::new();
-                while group.len() < MAX_GROUP_COMMIT {
-                    match jobs.try_recv() {
-                        Ok(Job::Append(more)) => group.push(more),
-                        Ok(Job::Task(task)) => deferred.push(task),
-                        Err(_) => break,
-                    }
-                }
-                crate::storage::log::append_group(conn.get(), group);
-                for task in deferred {
-                    task(conn.get());
-                }
+    }
+}
+
+fn task_loop(url: &str, tasks: &Receiver<Task>) {
+    let mut conn = connection(url);
+    while let Ok(task) = tasks.recv() {
+        conn.guard(|db| task(db));
+    }
+}
+
+fn append_loop(url: &str, appends: &Receiver<AppendJob>) {
+    let mut conn = connection(url);
+    while let Ok(first) = appends.recv() {
+        let mut group = vec![first];
+        while group.len() < MAX_GROUP_COMMIT {
+            match appends.try_recv() {
+                Ok(more) => group.push(more),
+                Err(_) => break,
             }
         }
+        conn.guard(|db| crate::storage::log::append_group(db, group));
     }
 }
