@@ -9,6 +9,7 @@
 use crate::config::Config;
 use crate::notifier::{Notifier, PartitionKey};
 use crate::pool::Pool;
+use crate::resource_configs::DynamicConfigs;
 use crate::shutdown::Shutdown;
 use crate::storage::topics::{PartitionRow, TopicMeta};
 use crate::storage::{self, StorageError, TopicId};
@@ -25,6 +26,8 @@ pub struct Broker {
     pub pool: Pool,
     pub topics: TopicCache,
     pub watermarks: Watermarks,
+    /// Dynamic broker and group configs (topic configs live in `topics`).
+    pub dynamic_configs: DynamicConfigs,
     pub notifier: Arc<Notifier>,
     pub shutdown: Shutdown,
     /// Client connections open right now (bounded by `--max-connections`).

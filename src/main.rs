@@ -2,8 +2,10 @@
 
 use kafkaesque::broker::{Broker, TopicCache, Watermarks};
 use kafkaesque::config::Config;
+use kafkaesque::log_cleaner;
 use kafkaesque::notifier::Notifier;
 use kafkaesque::pool::Pool;
+use kafkaesque::resource_configs::DynamicConfigs;
 use kafkaesque::server;
 use kafkaesque::shutdown::Shutdown;
 use kafkaesque::storage::schema::{self, SchemaState, SCHEMA_VERSION};
@@ -44,6 +46,7 @@ fn init_logging(level: &str) {
 /// Starts the broker and blocks until it has shut down. Every error is one
 /// line a person can act on.
 fn run(config: Config) -> Result<(), String> {
+    kafkaesque::resource_configs::check_flags(&config)?;
     let url = config.database_url();
     let shown_url = mask_password(&url);
     let mut db = Db::connect(&url).map_err(|e| {
@@ -79,6 +82,10 @@ fn run(config: Config) -> Result<(), String> {
     topics.replace_all(
         storage::topics::load_all(&mut db).map_err(|e| format!("cannot load topics: {e}"))?,
     );
+    let dynamic_configs = DynamicConfigs::from_rows(
+        storage::configs::load_dynamic(&mut db)
+            .map_err(|e| format!("cannot load dynamic configs: {e}"))?,
+    );
     drop(db);
 
     let addr = config.listener_addr()?;
@@ -104,6 +111,7 @@ fn run(config: Config) -> Result<(), String> {
         pool,
         topics,
         watermarks: Watermarks::default(),
+        dynamic_configs,
         notifier: Arc::new(Notifier::default()),
         shutdown: shutdown.clone(),
         connections: AtomicUsize::new(0),
@@ -112,7 +120,9 @@ fn run(config: Config) -> Result<(), String> {
         .on_signals(move || server::wake(bound))
         .map_err(|e| format!("cannot install signal handlers: {e}"))?;
 
+    let cleaner = log_cleaner::start(Arc::clone(&broker));
     server::run(Arc::clone(&broker), listener);
+    cleaner.stop();
 
     // Connections are done; let the pool drain its queue and disconnect.
     match Arc::try_unwrap(broker) {

@@ -3,8 +3,12 @@
 //!
 //! - [`schema`]: the bundled `schema.sql`, the version check, the cluster id.
 //! - [`topics`]: topics, their partitions and configs.
+//! - [`cleaner`]: retention, compaction, DeleteRecords, log sizes.
+//! - [`configs`]: configs changed at run time (topics, brokers, groups).
 //! - [`log`]: appending records (group commit) and reading them back.
 
+pub mod cleaner;
+pub mod configs;
 pub mod log;
 pub mod schema;
 pub mod topics;
