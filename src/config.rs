@@ -159,9 +159,7 @@ impl Config {
             "log.retention.minutes" => self.log_retention_minutes.map(|v| v.to_string()),
             "log.retention.ms" => self.log_retention_ms.map(|v| v.to_string()),
             "log.retention.bytes" => set(self.log_retention_bytes, -1),
-            "log.retention.check.interval.ms" => {
-                set(self.log_retention_check_interval_ms, 300_000)
-            }
+            "log.retention.check.interval.ms" => set(self.log_retention_check_interval_ms, 300_000),
             "log.cleanup.policy" => set(self.log_cleanup_policy.as_str(), "delete"),
             "log.cleaner.delete.retention.ms" => {
                 set(self.log_cleaner_delete_retention_ms, 86_400_000)

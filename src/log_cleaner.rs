@@ -94,9 +94,9 @@ fn now_ms() -> i64 {
 fn clean_all(broker: &Broker, keep_going: &dyn Fn() -> bool) -> Result<(), StorageError> {
     let topics = broker.pool.run(storage::topics::load_all)?;
     for topic in topics {
-        let settings = broker
-            .dynamic_configs
-            .with_broker_level(broker, |level| TopicSettings::resolve(&topic.configs, level));
+        let settings = broker.dynamic_configs.with_broker_level(broker, |level| {
+            TopicSettings::resolve(&topic.configs, level)
+        });
         let id = topic.id;
         let rows = broker
             .pool

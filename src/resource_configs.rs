@@ -13,8 +13,8 @@
 use crate::broker::Broker;
 use crate::config::Config;
 use crate::topic_config::{
-    self, resolve, BrokerLevel, Check, ConfigDef, ConfigSource, ConfigType as T, Resolved,
-    Synonym, TOPIC_CONFIGS,
+    self, resolve, BrokerLevel, Check, ConfigDef, ConfigSource, ConfigType as T, Resolved, Synonym,
+    TOPIC_CONFIGS,
 };
 use std::collections::{BTreeMap, HashMap};
 use std::sync::RwLock;
@@ -129,16 +129,100 @@ const fn group(
 /// Group configs of Kafka 4.x (`GroupConfig`), sorted by name. Stored and
 /// reported; the group coordinator may read them.
 pub const GROUP_CONFIGS: &[ConfigDef] = &[
-    group("consumer.heartbeat.interval.ms", "5000", &[Synonym { name: "group.consumer.heartbeat.interval.ms", unit: 1 }], Check::Between(5000, 15000), "The heartbeat interval given to the members of a consumer group."),
-    group("consumer.session.timeout.ms", "45000", &[Synonym { name: "group.consumer.session.timeout.ms", unit: 1 }], Check::Between(45000, 60000), "The timeout to detect client failures in a consumer group."),
-    group("share.auto.offset.reset", "latest", &[], Check::OneOf(&["latest", "earliest"]), "Where a share group starts consuming when it has no offset."),
-    group("share.heartbeat.interval.ms", "5000", &[Synonym { name: "group.share.heartbeat.interval.ms", unit: 1 }], Check::Between(5000, 15000), "The heartbeat interval given to the members of a share group."),
-    group("share.isolation.level", "read_uncommitted", &[], Check::OneOf(&["read_committed", "read_uncommitted"]), "Which records a share group reads."),
-    group("share.record.lock.duration.ms", "30000", &[Synonym { name: "group.share.record.lock.duration.ms", unit: 1 }], Check::Between(15000, 60000), "How long a share group member holds a record."),
-    group("share.session.timeout.ms", "45000", &[Synonym { name: "group.share.session.timeout.ms", unit: 1 }], Check::Between(45000, 60000), "The timeout to detect client failures in a share group."),
-    group("streams.heartbeat.interval.ms", "5000", &[Synonym { name: "group.streams.heartbeat.interval.ms", unit: 1 }], Check::Between(5000, 15000), "The heartbeat interval given to the members of a streams group."),
-    group("streams.num.standby.replicas", "0", &[Synonym { name: "group.streams.num.standby.replicas", unit: 1 }], Check::Between(0, 2), "The number of standby replicas of each task in a streams group."),
-    group("streams.session.timeout.ms", "45000", &[Synonym { name: "group.streams.session.timeout.ms", unit: 1 }], Check::Between(45000, 60000), "The timeout to detect client failures in a streams group."),
+    group(
+        "consumer.heartbeat.interval.ms",
+        "5000",
+        &[Synonym {
+            name: "group.consumer.heartbeat.interval.ms",
+            unit: 1,
+        }],
+        Check::Between(5000, 15000),
+        "The heartbeat interval given to the members of a consumer group.",
+    ),
+    group(
+        "consumer.session.timeout.ms",
+        "45000",
+        &[Synonym {
+            name: "group.consumer.session.timeout.ms",
+            unit: 1,
+        }],
+        Check::Between(45000, 60000),
+        "The timeout to detect client failures in a consumer group.",
+    ),
+    group(
+        "share.auto.offset.reset",
+        "latest",
+        &[],
+        Check::OneOf(&["latest", "earliest"]),
+        "Where a share group starts consuming when it has no offset.",
+    ),
+    group(
+        "share.heartbeat.interval.ms",
+        "5000",
+        &[Synonym {
+            name: "group.share.heartbeat.interval.ms",
+            unit: 1,
+        }],
+        Check::Between(5000, 15000),
+        "The heartbeat interval given to the members of a share group.",
+    ),
+    group(
+        "share.isolation.level",
+        "read_uncommitted",
+        &[],
+        Check::OneOf(&["read_committed", "read_uncommitted"]),
+        "Which records a share group reads.",
+    ),
+    group(
+        "share.record.lock.duration.ms",
+        "30000",
+        &[Synonym {
+            name: "group.share.record.lock.duration.ms",
+            unit: 1,
+        }],
+        Check::Between(15000, 60000),
+        "How long a share group member holds a record.",
+    ),
+    group(
+        "share.session.timeout.ms",
+        "45000",
+        &[Synonym {
+            name: "group.share.session.timeout.ms",
+            unit: 1,
+        }],
+        Check::Between(45000, 60000),
+        "The timeout to detect client failures in a share group.",
+    ),
+    group(
+        "streams.heartbeat.interval.ms",
+        "5000",
+        &[Synonym {
+            name: "group.streams.heartbeat.interval.ms",
+            unit: 1,
+        }],
+        Check::Between(5000, 15000),
+        "The heartbeat interval given to the members of a streams group.",
+    ),
+    group(
+        "streams.num.standby.replicas",
+        "0",
+        &[Synonym {
+            name: "group.streams.num.standby.replicas",
+            unit: 1,
+        }],
+        Check::Between(0, 2),
+        "The number of standby replicas of each task in a streams group.",
+    ),
+    group(
+        "streams.session.timeout.ms",
+        "45000",
+        &[Synonym {
+            name: "group.streams.session.timeout.ms",
+            unit: 1,
+        }],
+        Check::Between(45000, 60000),
+        "The timeout to detect client failures in a streams group.",
+    ),
 ];
 
 /// The config table of a resource type.
@@ -196,7 +280,12 @@ impl DynamicConfigs {
             .unwrap_or_default()
     }
 
-    pub fn replace(&self, resource_type: i8, resource_name: &str, configs: BTreeMap<String, String>) {
+    pub fn replace(
+        &self,
+        resource_type: i8,
+        resource_name: &str,
+        configs: BTreeMap<String, String>,
+    ) {
         if let Ok(mut m) = self.inner.write() {
             if configs.is_empty() {
                 m.remove(&(resource_type, resource_name.to_string()));
@@ -207,7 +296,11 @@ impl DynamicConfigs {
     }
 
     /// Runs `f` with the broker-level values topic configs fall back to.
-    pub fn with_broker_level<R>(&self, broker: &Broker, f: impl FnOnce(&BrokerLevel<'_>) -> R) -> R {
+    pub fn with_broker_level<R>(
+        &self,
+        broker: &Broker,
+        f: impl FnOnce(&BrokerLevel<'_>) -> R,
+    ) -> R {
         let guard = self.inner.read().ok();
         let node_key = (RESOURCE_BROKER, broker.node_id().to_string());
         let cluster_key = (RESOURCE_BROKER, String::new());
@@ -300,9 +393,10 @@ fn resolve_group(
 ) -> Resolved {
     let mut resolved = resolve(def, &BTreeMap::new(), level);
     if let Some(v) = own.get(def.name) {
-        resolved
-            .synonyms
-            .insert(0, (def.name.to_string(), Some(v.clone()), ConfigSource::Group));
+        resolved.synonyms.insert(
+            0,
+            (def.name.to_string(), Some(v.clone()), ConfigSource::Group),
+        );
         resolved.value = Some(v.clone());
         resolved.source = ConfigSource::Group;
     }

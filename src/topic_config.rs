@@ -20,6 +20,8 @@
 
 use crate::broker::Broker;
 use crate::config::Config;
+use crate::protocol::records::RecordBatch;
+use crate::protocol::ErrorCode;
 use crate::storage::topics::TopicMeta;
 use std::collections::BTreeMap;
 
@@ -202,8 +204,12 @@ pub fn topic_config(name: &str) -> Option<&'static ConfigDef> {
 /// message, e.g. "Invalid value x for configuration retention.ms: Not a
 /// number of type LONG".
 pub fn validate(def: &ConfigDef, value: &str) -> Result<(), String> {
-    check_value(def, value.trim())
-        .map_err(|why| format!("Invalid value {value} for configuration {}: {why}", def.name))
+    check_value(def, value.trim()).map_err(|why| {
+        format!(
+            "Invalid value {value} for configuration {}: {why}",
+            def.name
+        )
+    })
 }
 
 fn check_value(def: &ConfigDef, value: &str) -> Result<(), String> {
@@ -354,7 +360,11 @@ pub fn resolve(
 ) -> Resolved {
     let mut synonyms = Vec::new();
     if let Some(v) = topic_configs.get(def.name) {
-        synonyms.push((def.name.to_string(), Some(v.clone()), ConfigSource::DynamicTopic));
+        synonyms.push((
+            def.name.to_string(),
+            Some(v.clone()),
+            ConfigSource::DynamicTopic,
+        ));
     }
     for synonym in def.synonyms {
         if let Some((v, source)) = broker.lookup(synonym.name) {
@@ -369,7 +379,11 @@ pub fn resolve(
         Ok(n) if unit > 1 => (n / unit).to_string(),
         _ => d.to_string(),
     });
-    synonyms.push((default_name.to_string(), default_value, ConfigSource::Default));
+    synonyms.push((
+        default_name.to_string(),
+        default_value,
+        ConfigSource::Default,
+    ));
 
     let (first_name, first_value, source) = synonyms[0].clone();
     let value = match source {
@@ -417,9 +431,9 @@ pub struct TopicSettings {
 impl TopicSettings {
     /// Resolves the enforced configs of `topic` on `broker`.
     pub fn of(broker: &Broker, topic: &TopicMeta) -> TopicSettings {
-        broker
-            .dynamic_configs
-            .with_broker_level(broker, |level| TopicSettings::resolve(&topic.configs, level))
+        broker.dynamic_configs.with_broker_level(broker, |level| {
+            TopicSettings::resolve(&topic.configs, level)
+        })
     }
 
     pub fn resolve(topic_configs: &BTreeMap<String, String>, level: &BrokerLevel<'_>) -> Self {
@@ -428,9 +442,8 @@ impl TopicSettings {
                 .and_then(|def| resolve(def, topic_configs, level).value)
                 .unwrap_or_default()
         };
-        let number = |name: &str, fallback: i64| -> i64 {
-            text(name).trim().parse().unwrap_or(fallback)
-        };
+        let number =
+            |name: &str, fallback: i64| -> i64 { text(name).trim().parse().unwrap_or(fallback) };
         let policy = text(CLEANUP_POLICY);
         let compact = list_items(&policy).any(|p| p == "compact");
         let delete = list_items(&policy).any(|p| p == "delete");
@@ -462,6 +475,91 @@ impl TopicSettings {
     }
 }
 
+/// Why Produce refused a partition's batch: the error code, the message,
+/// and (KIP-467, Produce v8+) which records were at fault.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejected {
+    pub code: ErrorCode,
+    pub message: Option<String>,
+    /// (index of the record in the batch, why).
+    pub record_errors: Vec<(i32, String)>,
+}
+
+impl From<ErrorCode> for Rejected {
+    fn from(code: ErrorCode) -> Self {
+        Rejected {
+            code,
+            message: None,
+            record_errors: Vec::new(),
+        }
+    }
+}
+
+/// The per-record checks Kafka's `LogValidator` makes from topic configs:
+/// a compacted topic needs a key on every record (INVALID_RECORD), and a
+/// CreateTime timestamp must lie within message.timestamp.before/after.max.ms
+/// of now (INVALID_TIMESTAMP). Every failing record is reported.
+pub fn check_records(
+    settings: &TopicSettings,
+    batch: &RecordBatch,
+    now_ms: i64,
+    topic: &str,
+    partition: i32,
+) -> Result<(), Rejected> {
+    if settings.compact {
+        let keyless: Vec<(i32, String)> = batch
+            .records
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.key.is_none())
+            .map(|(i, _)| {
+                (
+                    i as i32,
+                    format!("Compacted topic cannot accept message without key in topic partition {topic}-{partition}."),
+                )
+            })
+            .collect();
+        if !keyless.is_empty() {
+            return Err(Rejected {
+                code: ErrorCode::InvalidRecord,
+                message: Some(format!(
+                    "One or more records have been rejected due to {} record errors in total: {}",
+                    keyless.len(),
+                    keyless[0].1
+                )),
+                record_errors: keyless,
+            });
+        }
+    }
+    if !settings.log_append_time {
+        let earliest = now_ms.saturating_sub(settings.timestamp_before_max_ms);
+        let latest = now_ms.saturating_add(settings.timestamp_after_max_ms);
+        let out_of_range: Vec<(i32, String)> = batch
+            .records
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (i, batch.base_timestamp.wrapping_add(r.timestamp_delta)))
+            .filter(|&(_, ts)| !settings.timestamp_allowed(ts, now_ms))
+            .map(|(i, ts)| {
+                (
+                    i as i32,
+                    format!("Timestamp {ts} of message with offset {i} is out of range. The timestamp should be within [{earliest}, {latest}]"),
+                )
+            })
+            .collect();
+        if !out_of_range.is_empty() {
+            return Err(Rejected {
+                code: ErrorCode::InvalidTimestamp,
+                message: Some(
+                    "One or more records have been rejected due to invalid timestamp".into(),
+                ),
+                record_errors: out_of_range,
+            });
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -474,7 +572,12 @@ mod tests {
     #[test]
     fn the_table_is_sorted_and_every_default_is_valid() {
         for pair in TOPIC_CONFIGS.windows(2) {
-            assert!(pair[0].name < pair[1].name, "{} before {}", pair[0].name, pair[1].name);
+            assert!(
+                pair[0].name < pair[1].name,
+                "{} before {}",
+                pair[0].name,
+                pair[1].name
+            );
         }
         for def in TOPIC_CONFIGS {
             if let Some(d) = def.default {
@@ -527,7 +630,11 @@ mod tests {
         assert_eq!(r.source, ConfigSource::Default);
         assert_eq!(
             r.synonyms,
-            vec![("log.retention.hours".into(), Some("168".into()), ConfigSource::Default)]
+            vec![(
+                "log.retention.hours".into(),
+                Some("168".into()),
+                ConfigSource::Default
+            )]
         );
 
         let hours = config(&["--log-retention-hours", "24"]);

@@ -216,3 +216,11 @@ pub fn compact_window(
         ],
     )?)
 }
+
+/// The size of the whole database in bytes (DescribeLogDirs' total_bytes).
+pub fn database_size(db: &mut Db) -> Result<i64, StorageError> {
+    Ok(db
+        .client
+        .query_one("SELECT pg_database_size(current_database())", &[])?
+        .get(0))
+}
