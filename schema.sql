@@ -46,6 +46,17 @@ CREATE TABLE IF NOT EXISTS kafkaesque.topic_configs (
     PRIMARY KEY (topic_id, name)
 );
 
+-- Configs of brokers and groups set at run time (AlterConfigs,
+-- IncrementalAlterConfigs). resource_type is Kafka's: 4 = broker (resource
+-- name = node id, or '' for every broker), 32 = group.
+CREATE TABLE IF NOT EXISTS kafkaesque.dynamic_configs (
+    resource_type smallint NOT NULL,
+    resource_name text NOT NULL,
+    name          text NOT NULL,
+    value         text NOT NULL,
+    PRIMARY KEY (resource_type, resource_name, name)
+);
+
 -- One row per partition. `next_offset` is the log end offset (the high
 -- watermark: every acknowledged record is committed). A produce locks this
 -- row while it assigns offsets, so offsets are dense and commit in order.

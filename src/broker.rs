@@ -10,6 +10,7 @@ use crate::config::Config;
 use crate::coordinator::GroupCoordinator;
 use crate::notifier::{Notifier, PartitionKey};
 use crate::pool::Pool;
+use crate::resource_configs::DynamicConfigs;
 use crate::shutdown::Shutdown;
 use crate::storage::topics::{PartitionRow, TopicMeta};
 use crate::storage::{self, StorageError, TopicId};
@@ -27,6 +28,8 @@ pub struct Broker {
     pub pool: Pool,
     pub topics: TopicCache,
     pub watermarks: Watermarks,
+    /// Dynamic broker and group configs (topic configs live in `topics`).
+    pub dynamic_configs: DynamicConfigs,
     pub notifier: Arc<Notifier>,
     pub transactions: TransactionCoordinator,
     /// Live membership of the consumer groups this broker coordinates.

@@ -47,6 +47,63 @@ pub struct Config {
     #[argh(option, default = "1048588")]
     pub message_max_bytes: i32,
 
+    /// how long to keep records before the log cleaner deletes them, in
+    /// hours, unless a topic's retention.ms says otherwise (Kafka:
+    /// log.retention.hours); default 168
+    #[argh(option, default = "168")]
+    pub log_retention_hours: i64,
+
+    /// as --log-retention-hours, in minutes; takes precedence over it
+    /// (Kafka: log.retention.minutes)
+    #[argh(option)]
+    pub log_retention_minutes: Option<i64>,
+
+    /// as --log-retention-hours, in milliseconds; takes precedence over
+    /// both; -1 keeps records forever (Kafka: log.retention.ms)
+    #[argh(option)]
+    pub log_retention_ms: Option<i64>,
+
+    /// largest size of a partition before the oldest records are deleted,
+    /// unless a topic's retention.bytes says otherwise; -1 for no limit
+    /// (Kafka: log.retention.bytes); default -1
+    #[argh(option, default = "-1")]
+    pub log_retention_bytes: i64,
+
+    /// how often the log cleaner applies retention and compaction (Kafka:
+    /// log.retention.check.interval.ms); default 300000
+    #[argh(option, default = "300000")]
+    pub log_retention_check_interval_ms: u64,
+
+    /// cleanup.policy of topics that do not set one: delete, compact or
+    /// compact,delete (Kafka: log.cleanup.policy); default delete
+    #[argh(option, default = "String::from(\"delete\")")]
+    pub log_cleanup_policy: String,
+
+    /// how long tombstones of compacted topics are kept (Kafka:
+    /// log.cleaner.delete.retention.ms); default 86400000
+    #[argh(option, default = "86400000")]
+    pub log_cleaner_delete_retention_ms: i64,
+
+    /// how long a record stays uncompacted at least (Kafka:
+    /// log.cleaner.min.compaction.lag.ms); default 0
+    #[argh(option, default = "0")]
+    pub log_cleaner_min_compaction_lag_ms: i64,
+
+    /// message.timestamp.type of topics that do not set one: CreateTime or
+    /// LogAppendTime (Kafka: log.message.timestamp.type); default CreateTime
+    #[argh(option, default = "String::from(\"CreateTime\")")]
+    pub log_message_timestamp_type: String,
+
+    /// how far in the past a CreateTime timestamp may be (Kafka:
+    /// log.message.timestamp.before.max.ms); default: unlimited
+    #[argh(option, default = "i64::MAX")]
+    pub log_message_timestamp_before_max_ms: i64,
+
+    /// how far in the future a CreateTime timestamp may be (Kafka:
+    /// log.message.timestamp.after.max.ms); default 3600000
+    #[argh(option, default = "3600000")]
+    pub log_message_timestamp_after_max_ms: i64,
+
     /// postgreSQL connections in the fixed pool; default 8
     #[argh(option, default = "8")]
     pub pool_size: usize,
@@ -110,6 +167,50 @@ impl Config {
             .clone()
             .or_else(|| std::env::var("DATABASE_URL").ok().filter(|s| !s.is_empty()))
             .unwrap_or_else(|| DEFAULT_DATABASE_URL.to_string())
+    }
+
+    /// The value of broker setting `name` (Kafka's `server.properties`
+    /// name) if it was set: a flag given a value other than Kafka's
+    /// default, or one Kafka always requires (node.id, listeners, ...).
+    /// DescribeConfigs reports these as STATIC_BROKER_CONFIG, and topic
+    /// configs fall back to them through their synonyms.
+    pub fn static_broker_config(&self, name: &str) -> Option<String> {
+        fn set<T: PartialEq + ToString>(value: T, kafka_default: T) -> Option<String> {
+            (value != kafka_default).then(|| value.to_string())
+        }
+        match name {
+            "node.id" | "broker.id" => Some(self.node_id.to_string()),
+            "listeners" => Some(format!("PLAINTEXT://{}", self.listener)),
+            "advertised.listeners" => self
+                .advertised_listener
+                .as_ref()
+                .map(|a| format!("PLAINTEXT://{a}")),
+            "num.partitions" => set(self.num_partitions, 1),
+            "auto.create.topics.enable" => set(self.auto_create_topics, true),
+            "message.max.bytes" => set(self.message_max_bytes, 1_048_588),
+            "max.connections" => set(self.max_connections, i32::MAX as usize),
+            "socket.request.max.bytes" => set(self.max_request_bytes, 104_857_600),
+            "log.retention.hours" => set(self.log_retention_hours, 168),
+            "log.retention.minutes" => self.log_retention_minutes.map(|v| v.to_string()),
+            "log.retention.ms" => self.log_retention_ms.map(|v| v.to_string()),
+            "log.retention.bytes" => set(self.log_retention_bytes, -1),
+            "log.retention.check.interval.ms" => set(self.log_retention_check_interval_ms, 300_000),
+            "log.cleanup.policy" => set(self.log_cleanup_policy.as_str(), "delete"),
+            "log.cleaner.delete.retention.ms" => {
+                set(self.log_cleaner_delete_retention_ms, 86_400_000)
+            }
+            "log.cleaner.min.compaction.lag.ms" => set(self.log_cleaner_min_compaction_lag_ms, 0),
+            "log.message.timestamp.type" => {
+                set(self.log_message_timestamp_type.as_str(), "CreateTime")
+            }
+            "log.message.timestamp.before.max.ms" => {
+                set(self.log_message_timestamp_before_max_ms, i64::MAX)
+            }
+            "log.message.timestamp.after.max.ms" => {
+                set(self.log_message_timestamp_after_max_ms, 3_600_000)
+            }
+            _ => None,
+        }
     }
 
     pub fn listener_addr(&self) -> Result<SocketAddr, String> {

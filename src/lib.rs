@@ -18,6 +18,11 @@
 //! - [`notifier`]: wakes long-polling fetches when a produce commits.
 //! - [`shutdown`]: SIGINT/SIGTERM handling and the shutdown flag.
 //! - [`config`]: the command-line flags.
+//! - [`topic_config`]: every topic config, validation, and what a topic's
+//!   configs resolve to; [`resource_configs`]: broker and group configs and
+//!   the dynamic values set on them.
+//! - [`log_cleaner`]: the background thread applying retention and
+//!   compaction.
 //!
 //! `src/main.rs` wires them together.
 
@@ -26,10 +31,13 @@ pub mod config;
 pub mod connection;
 pub mod coordinator;
 pub mod handlers;
+pub mod log_cleaner;
 pub mod notifier;
 pub mod pool;
 pub mod protocol;
+pub mod resource_configs;
 pub mod server;
 pub mod shutdown;
 pub mod storage;
+pub mod topic_config;
 pub mod transactions;

@@ -3,8 +3,10 @@
 use kafkaesque::broker::{Broker, TopicCache, Watermarks};
 use kafkaesque::config::Config;
 use kafkaesque::coordinator::{self, GroupCoordinator};
+use kafkaesque::log_cleaner;
 use kafkaesque::notifier::Notifier;
 use kafkaesque::pool::Pool;
+use kafkaesque::resource_configs::DynamicConfigs;
 use kafkaesque::server;
 use kafkaesque::shutdown::Shutdown;
 use kafkaesque::storage::schema::{self, SchemaState, SCHEMA_VERSION};
@@ -47,6 +49,7 @@ fn init_logging(level: &str) {
 /// Starts the broker and blocks until it has shut down. Every error is one
 /// line a person can act on.
 fn run(config: Config) -> Result<(), String> {
+    kafkaesque::resource_configs::check_flags(&config)?;
     let url = config.database_url();
     let shown_url = mask_password(&url);
     let mut db = Db::connect(&url).map_err(|e| {
@@ -84,6 +87,10 @@ fn run(config: Config) -> Result<(), String> {
     );
     let groups = storage::groups::load_all(&mut db)
         .map_err(|e| format!("cannot load consumer groups: {e}"))?;
+    let dynamic_configs = DynamicConfigs::from_rows(
+        storage::configs::load_dynamic(&mut db)
+            .map_err(|e| format!("cannot load dynamic configs: {e}"))?,
+    );
     drop(db);
 
     let addr = config.listener_addr()?;
@@ -110,6 +117,7 @@ fn run(config: Config) -> Result<(), String> {
         pool,
         topics,
         watermarks: Watermarks::default(),
+        dynamic_configs,
         notifier: Arc::new(Notifier::default()),
         transactions: TransactionCoordinator::default(),
         groups,
@@ -127,8 +135,10 @@ fn run(config: Config) -> Result<(), String> {
 
     coordinator::start(&broker)
         .map_err(|e| format!("cannot start the group coordinator's threads: {e}"))?;
+    let cleaner = log_cleaner::start(Arc::clone(&broker));
     server::run(Arc::clone(&broker), listener);
     broker.groups.stop();
+    cleaner.stop();
 
     // Connections are done; let the pool drain its queue and disconnect.
     match Arc::try_unwrap(broker) {

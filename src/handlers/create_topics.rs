@@ -7,13 +7,12 @@ use crate::protocol::messages::create_topics::{
     CreatableTopicConfigs, CreatableTopicResult, CreateTopicsRequest, CreateTopicsResponse,
 };
 use crate::protocol::ErrorCode;
+use crate::resource_configs::{self, RESOURCE_TOPIC};
 use crate::storage;
 use crate::storage::topics::TopicMeta;
+use crate::topic_config;
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
-
-/// `config_source` of a config set on the topic itself.
-const DYNAMIC_TOPIC_CONFIG: i8 = 1;
 
 /// Largest partition count one request may ask for; bounds the rows one
 /// request can make PostgreSQL write.
@@ -123,16 +122,27 @@ pub fn handle(ctx: &Ctx<'_>, request: CreateTopicsRequest) -> CreateTopicsRespon
                 .iter()
                 .filter_map(|c| c.value.clone().map(|v| (c.name.clone(), v)))
                 .collect();
+            let unknown = topic.configs.iter().find(|c| topic_config::topic_config(&c.name).is_none());
+            let valid = match unknown {
+                Some(c) => Err(format!("Unknown topic config name: {}", c.name)),
+                None => topic_config::validate_topic_configs(&configs),
+            };
+            if let Err(message) = valid {
+                fail(&mut result, ErrorCode::InvalidConfig, message);
+                return result;
+            }
             result.num_partitions = partitions;
             result.replication_factor = replication_factor;
+            // KIP-525: every config of the new topic, as DescribeConfigs
+            // would show it.
             result.configs = Some(
-                configs
-                    .iter()
-                    .map(|(name, value)| CreatableTopicConfigs {
-                        name: name.clone(),
-                        value: Some(value.clone()),
-                        read_only: false,
-                        config_source: DYNAMIC_TOPIC_CONFIG,
+                resource_configs::describe(broker, RESOURCE_TOPIC, &topic.name, &configs)
+                    .into_iter()
+                    .map(|d| CreatableTopicConfigs {
+                        name: d.def.name.to_string(),
+                        value: d.resolved.value,
+                        read_only: d.read_only,
+                        config_source: d.resolved.source as i8,
                         is_sensitive: false,
                     })
                     .collect(),

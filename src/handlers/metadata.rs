@@ -15,7 +15,7 @@ use crate::storage::{self, TopicId};
 
 /// Every topic operation (READ..ALTER_CONFIGS) as an ACL bit set: with no
 /// authorizer, everything is allowed.
-const TOPIC_OPERATIONS_ALL: i32 =
+pub const TOPIC_OPERATIONS_ALL: i32 =
     (1 << 3) | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 7) | (1 << 8) | (1 << 10) | (1 << 11);
 /// Every cluster operation as an ACL bit set.
 pub const CLUSTER_OPERATIONS_ALL: i32 =

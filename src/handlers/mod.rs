@@ -6,20 +6,30 @@
 //! the right response header. Each handler validates, calls storage through
 //! the pool, and builds its response; none of them touches bytes or SQL.
 
+mod alter_configs;
 mod api_versions;
+mod create_partitions;
 mod create_topics;
 mod delete_groups;
+mod delete_records;
 mod delete_topics;
+mod describe_client_quotas;
 mod describe_cluster;
+mod describe_configs;
 mod describe_groups;
+mod describe_log_dirs;
+mod describe_topic_partitions;
+mod elect_leaders;
 mod fetch;
 mod find_coordinator;
 mod heartbeat;
+mod incremental_alter_configs;
 mod init_producer_id;
 mod join_group;
 mod leave_group;
 mod list_groups;
 mod list_offsets;
+mod list_partition_reassignments;
 mod metadata;
 mod offset_commit;
 mod offset_delete;
@@ -187,11 +197,46 @@ fn route(ctx: &Ctx<'_>, key: ApiKey, r: &mut Reader<'_>) -> Result<Option<Body>,
         ApiKey::OffsetDelete => {
             answer!(m::offset_delete::OffsetDeleteRequest, offset_delete::handle)
         }
-        other => {
-            return Err(DecodeError::Invalid(format!(
-                "{other:?} is advertised but has no handler"
-            )));
+        ApiKey::DescribeConfigs => answer!(
+            m::describe_configs::DescribeConfigsRequest,
+            describe_configs::handle
+        ),
+        ApiKey::AlterConfigs => {
+            answer!(m::alter_configs::AlterConfigsRequest, alter_configs::handle)
         }
+        ApiKey::IncrementalAlterConfigs => answer!(
+            m::incremental_alter_configs::IncrementalAlterConfigsRequest,
+            incremental_alter_configs::handle
+        ),
+        ApiKey::CreatePartitions => answer!(
+            m::create_partitions::CreatePartitionsRequest,
+            create_partitions::handle
+        ),
+        ApiKey::DeleteRecords => {
+            answer!(
+                m::delete_records::DeleteRecordsRequest,
+                delete_records::handle
+            )
+        }
+        ApiKey::DescribeLogDirs => answer!(
+            m::describe_log_dirs::DescribeLogDirsRequest,
+            describe_log_dirs::handle
+        ),
+        ApiKey::ElectLeaders => {
+            answer!(m::elect_leaders::ElectLeadersRequest, elect_leaders::handle)
+        }
+        ApiKey::ListPartitionReassignments => answer!(
+            m::list_partition_reassignments::ListPartitionReassignmentsRequest,
+            list_partition_reassignments::handle
+        ),
+        ApiKey::DescribeClientQuotas => answer!(
+            m::describe_client_quotas::DescribeClientQuotasRequest,
+            describe_client_quotas::handle
+        ),
+        ApiKey::DescribeTopicPartitions => answer!(
+            m::describe_topic_partitions::DescribeTopicPartitionsRequest,
+            describe_topic_partitions::handle
+        ),
     })
 }
 

@@ -5,27 +5,23 @@
 
 use super::{log_storage_error, storage_error_code, Ctx};
 use crate::protocol::messages::produce::{
-    PartitionProduceResponse, ProduceRequest, ProduceResponse, TopicProduceResponse,
+    BatchIndexAndErrorMessage, PartitionProduceResponse, ProduceRequest, ProduceResponse,
+    TopicProduceResponse,
 };
 use crate::protocol::records::{attributes, decode_batches, RecordBatch};
 use crate::protocol::ErrorCode;
 use crate::storage::log::{AppendJob, AppendOutcome, PartitionAppend};
-use crate::storage::topics::TopicMeta;
 use crate::storage::TopicId;
+use crate::topic_config::{check_records, Rejected, TopicSettings};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Upper bound on the bytes a batch may decompress to. A compressed
 /// "bomb" that expands past it is refused before it is fully inflated.
 pub const MAX_DECOMPRESSED_BATCH_BYTES: usize = 64 * 1024 * 1024;
 
-/// Topic config naming the timestamp type ("CreateTime" or "LogAppendTime").
-const TIMESTAMP_TYPE_CONFIG: &str = "message.timestamp.type";
-const MAX_MESSAGE_BYTES_CONFIG: &str = "max.message.bytes";
-
 pub fn handle(ctx: &Ctx<'_>, request: ProduceRequest) -> Option<ProduceResponse> {
     let acks = request.acks;
     let now_ms = now_ms();
-    let default_max_bytes = usize::try_from(ctx.broker.config.message_max_bytes).unwrap_or(0);
 
     // Partition answers in request order; `pending` marks the ones whose
     // outcome depends on the append below.
@@ -50,16 +46,13 @@ pub fn handle(ctx: &Ctx<'_>, request: ProduceRequest) -> Option<ProduceResponse>
         };
         for partition_data in topic_data.partition_data {
             let index = partition_data.index;
-            let validated = topic.clone().and_then(|topic| {
+            let validated = topic.clone().map_err(Rejected::from).and_then(|topic| {
                 if index < 0 || index >= topic.partitions {
-                    return Err(ErrorCode::UnknownTopicOrPartition);
+                    return Err(ErrorCode::UnknownTopicOrPartition.into());
                 }
-                let batch = validate(
-                    &topic,
-                    partition_data.records.as_deref(),
-                    now_ms,
-                    default_max_bytes,
-                )?;
+                let settings = TopicSettings::of(ctx.broker, &topic);
+                let batch = validate(&settings, partition_data.records.as_deref(), now_ms)?;
+                check_records(&settings, &batch, now_ms, &topic.name, index)?;
                 if batch.is_transactional() {
                     // KIP-890: a transaction may only write to partitions
                     // it registered with AddPartitionsToTxn.
@@ -92,7 +85,7 @@ pub fn handle(ctx: &Ctx<'_>, request: ProduceRequest) -> Option<ProduceResponse>
                     });
                     partitions.push(partition_answer(index, ErrorCode::None));
                 }
-                Err(code) => partitions.push(partition_answer(index, code)),
+                Err(rejected) => partitions.push(rejected_answer(index, rejected)),
             }
         }
         answers.push((topic_data.name, partitions));
@@ -185,21 +178,30 @@ fn partition_answer(index: i32, code: ErrorCode) -> PartitionProduceResponse {
     }
 }
 
+fn rejected_answer(index: i32, rejected: Rejected) -> PartitionProduceResponse {
+    PartitionProduceResponse {
+        error_message: rejected.message,
+        record_errors: rejected
+            .record_errors
+            .into_iter()
+            .map(|(batch_index, message)| BatchIndexAndErrorMessage {
+                batch_index,
+                batch_index_error_message: Some(message),
+            })
+            .collect(),
+        ..partition_answer(index, rejected.code)
+    }
+}
+
 /// Kafka's checks on a client's record batch (`LogValidator`), and the
 /// LogAppendTime rewrite. Returns the decoded batch ready to append.
 fn validate(
-    topic: &TopicMeta,
+    settings: &TopicSettings,
     records: Option<&[u8]>,
     now_ms: i64,
-    default_max_bytes: usize,
 ) -> Result<RecordBatch, ErrorCode> {
     let bytes = records.ok_or(ErrorCode::CorruptMessage)?;
-    let max_message_bytes = topic
-        .configs
-        .get(MAX_MESSAGE_BYTES_CONFIG)
-        .and_then(|v| v.parse::<usize>().ok())
-        .unwrap_or(default_max_bytes);
-    if bytes.len() > max_message_bytes {
+    if bytes.len() as i64 > settings.max_message_bytes {
         return Err(ErrorCode::MessageTooLarge);
     }
     let mut batches =
@@ -224,11 +226,7 @@ fn validate(
     {
         return Err(ErrorCode::InvalidRecord);
     }
-    let log_append_time = topic
-        .configs
-        .get(TIMESTAMP_TYPE_CONFIG)
-        .is_some_and(|v| v == "LogAppendTime");
-    if log_append_time {
+    if settings.log_append_time {
         batch.attributes |= attributes::TIMESTAMP_LOG_APPEND;
         batch.max_timestamp = now_ms;
     } else if batch.is_log_append_time() {

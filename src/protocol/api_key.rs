@@ -99,6 +99,18 @@ pub const SUPPORTED_APIS: &[ApiSupport] = &[
     api(ApiKey::DescribeProducers, 0, 0, 0),
     api(ApiKey::DescribeTransactions, 0, 0, 0),
     api(ApiKey::ListTransactions, 0, 1, 0),
+    api(ApiKey::DeleteRecords, 0, 2, 2),
+    api(ApiKey::OffsetForLeaderEpoch, 2, 4, 4),
+    api(ApiKey::DescribeConfigs, 1, 4, 4),
+    api(ApiKey::AlterConfigs, 0, 2, 2),
+    api(ApiKey::DescribeLogDirs, 1, 4, 2),
+    api(ApiKey::CreatePartitions, 0, 3, 2),
+    api(ApiKey::ElectLeaders, 0, 2, 2),
+    api(ApiKey::IncrementalAlterConfigs, 0, 1, 1),
+    api(ApiKey::ListPartitionReassignments, 0, 0, 0),
+    api(ApiKey::DescribeClientQuotas, 0, 1, 1),
+    api(ApiKey::DescribeCluster, 0, 1, 0),
+    api(ApiKey::DescribeTopicPartitions, 0, 0, 0),
 ];
 
 impl ApiKey {

@@ -3,9 +3,13 @@
 //!
 //! - [`schema`]: the bundled `schema.sql`, the version check, the cluster id.
 //! - [`topics`]: topics, their partitions and configs.
+//! - [`cleaner`]: retention, compaction, DeleteRecords, log sizes.
+//! - [`configs`]: configs changed at run time (topics, brokers, groups).
 //! - [`log`]: appending records (group commit) and reading them back.
 //! - [`groups`]: consumer groups and their committed offsets.
 
+pub mod cleaner;
+pub mod configs;
 pub mod groups;
 pub mod log;
 pub mod producers;

@@ -148,3 +148,31 @@ pub fn partition_rows(db: &mut Db, id: TopicId) -> Result<Vec<(i32, PartitionRow
         })
         .collect())
 }
+
+/// Grows a topic to `count` partitions (CreatePartitions). Returns the
+/// partition count it had, or `None` if the topic is gone; nothing changes
+/// unless that count is below `count`.
+pub fn add_partitions(db: &mut Db, id: TopicId, count: i32) -> Result<Option<i32>, StorageError> {
+    let mut tx = db.client.transaction()?;
+    let Some(row) = tx.query_opt(
+        "SELECT partition_count FROM kafkaesque.topics WHERE topic_id = $1 FOR UPDATE",
+        &[&id],
+    )?
+    else {
+        return Ok(None);
+    };
+    let current: i32 = row.get(0);
+    if current < count {
+        tx.execute(
+            "UPDATE kafkaesque.topics SET partition_count = $2 WHERE topic_id = $1",
+            &[&id, &count],
+        )?;
+        tx.execute(
+            "INSERT INTO kafkaesque.partitions (topic_id, partition)
+             SELECT $1, p FROM generate_series($2, $3 - 1) AS p",
+            &[&id, &current, &count],
+        )?;
+    }
+    tx.commit()?;
+    Ok(Some(current))
+}
