@@ -7,16 +7,19 @@ use super::{log_storage_error, storage_error_code, Ctx};
 use crate::protocol::messages::produce::{
     PartitionProduceResponse, ProduceRequest, ProduceResponse, TopicProduceResponse,
 };
-use crate::protocol::records::{attributes, decode_batches, RecordBatch};
+use crate::protocol::records::{attributes, decode_batches_within, RecordBatch};
 use crate::protocol::ErrorCode;
 use crate::storage::log::{AppendJob, AppendOutcome, PartitionAppend};
 use crate::storage::topics::TopicMeta;
 use crate::storage::TopicId;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-/// Upper bound on the bytes a batch may decompress to. A compressed
-/// "bomb" that expands past it is refused before it is fully inflated.
-pub const MAX_DECOMPRESSED_BATCH_BYTES: usize = 64 * 1024 * 1024;
+/// Upper bound on the memory one request's compressed batches may take once
+/// decoded (inflated bytes plus the records built from them), shared by all
+/// its partitions. A compressed "bomb" that expands past it is refused with
+/// MESSAGE_TOO_LARGE before it is fully inflated, however many partitions
+/// the request repeats it in.
+pub const MAX_DECODED_REQUEST_BYTES: usize = 128 * 1024 * 1024;
 
 /// Topic config naming the timestamp type ("CreateTime" or "LogAppendTime").
 const TIMESTAMP_TYPE_CONFIG: &str = "message.timestamp.type";
@@ -26,6 +29,7 @@ pub fn handle(ctx: &Ctx<'_>, request: ProduceRequest) -> Option<ProduceResponse>
     let acks = request.acks;
     let now_ms = now_ms();
     let default_max_bytes = usize::try_from(ctx.broker.config.message_max_bytes).unwrap_or(0);
+    let mut decode_budget = MAX_DECODED_REQUEST_BYTES;
 
     // Partition answers in request order; `pending` marks the ones whose
     // outcome depends on the append below.
@@ -59,6 +63,7 @@ pub fn handle(ctx: &Ctx<'_>, request: ProduceRequest) -> Option<ProduceResponse>
                     partition_data.records.as_deref(),
                     now_ms,
                     default_max_bytes,
+                    &mut decode_budget,
                 )?;
                 Ok((topic, batch))
             });
@@ -154,6 +159,7 @@ fn validate(
     records: Option<&[u8]>,
     now_ms: i64,
     default_max_bytes: usize,
+    decode_budget: &mut usize,
 ) -> Result<RecordBatch, ErrorCode> {
     let bytes = records.ok_or(ErrorCode::CorruptMessage)?;
     let max_message_bytes = topic
@@ -164,8 +170,7 @@ fn validate(
     if bytes.len() > max_message_bytes {
         return Err(ErrorCode::MessageTooLarge);
     }
-    let mut batches =
-        decode_batches(bytes, MAX_DECOMPRESSED_BATCH_BYTES).map_err(|e| e.error_code())?;
+    let mut batches = decode_batches_within(bytes, decode_budget).map_err(|e| e.error_code())?;
     // Since message format v2, a produce carries exactly one batch per
     // partition (LogValidator.getFirstBatchAndMaybeValidateNoMoreBatches).
     if batches.len() != 1 {
