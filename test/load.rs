@@ -33,7 +33,7 @@ fn connection_storms_and_slow_clients_stall_nobody() {
     };
     let mut broker = Broker::start("load", &[]);
     let topic = "load";
-    create_topic(&broker.addr(), topic, pairs as i32);
+    create_topic(&broker.addr(), topic, pairs);
     let rss_idle = broker.rss_kib();
     let stop = Arc::new(AtomicBool::new(false));
     let consumed = Arc::new(AtomicU64::new(0));
@@ -56,7 +56,7 @@ fn connection_storms_and_slow_clients_stall_nobody() {
                 if producer
                     .send(
                         BaseRecord::<(), _>::to(topic)
-                            .partition(pair as i32)
+                            .partition(pair)
                             .payload(&payload),
                     )
                     .is_ok()
@@ -80,12 +80,12 @@ fn connection_storms_and_slow_clients_stall_nobody() {
                 .expect("consumer");
             let mut assignment = TopicPartitionList::new();
             assignment
-                .add_partition_offset(topic, pair as i32, Offset::Beginning)
+                .add_partition_offset(topic, pair, Offset::Beginning)
                 .expect("assignment");
             consumer.assign(&assignment).expect("assign");
             while !stop_consuming.load(Ordering::Relaxed) {
                 if let Some(Ok(message)) = consumer.poll(Duration::from_millis(100)) {
-                    assert_eq!(message.partition(), pair as i32);
+                    assert_eq!(message.partition(), pair);
                     consumed.fetch_add(1, Ordering::Relaxed);
                 }
             }
