@@ -12,6 +12,12 @@ pub struct Config {
     #[argh(option)]
     pub database_url: Option<String>,
 
+    /// if PostgreSQL is unreachable at start-up, keep retrying (with
+    /// backoff) for up to this many seconds instead of exiting at once;
+    /// default 0
+    #[argh(option, default = "0")]
+    pub wait_for_database: u64,
+
     /// address to accept Kafka clients on, HOST:PORT (Kafka: listeners);
     /// default 0.0.0.0:9092
     #[argh(option, default = "String::from(\"0.0.0.0:9092\")")]

@@ -16,6 +16,7 @@ use std::net::TcpListener;
 use std::process::ExitCode;
 use std::sync::atomic::AtomicUsize;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 fn main() -> ExitCode {
     let config: Config = argh::from_env();
@@ -52,9 +53,7 @@ fn run(config: Config) -> Result<(), String> {
     kafkaesque::resource_configs::check_flags(&config)?;
     let url = config.database_url();
     let shown_url = mask_password(&url);
-    let mut db = Db::connect(&url).map_err(|e| {
-        format!("cannot reach PostgreSQL at {shown_url} ({e}); start it, or pass --database-url / DATABASE_URL")
-    })?;
+    let mut db = connect_at_start(&url, &shown_url, config.wait_for_database)?;
     let state =
         schema::state(&mut db).map_err(|e| format!("cannot read the schema version: {e}"))?;
     match state {
@@ -147,6 +146,50 @@ fn run(config: Config) -> Result<(), String> {
     }
     log::info!("shut down cleanly");
     Ok(())
+}
+
+/// Connects for start-up checks. PostgreSQL down: exit at once with the
+/// reason, or, with `--wait-for-database SECONDS` (for service managers
+/// that start the broker and the database together), say so in one line
+/// and retry with exponential backoff until the deadline.
+fn connect_at_start(url: &str, shown_url: &str, wait_seconds: u64) -> Result<Db, String> {
+    const FIRST_BACKOFF: Duration = Duration::from_millis(250);
+    const MAX_BACKOFF: Duration = Duration::from_secs(5);
+    let started = Instant::now();
+    let deadline = started + Duration::from_secs(wait_seconds);
+    let mut backoff = FIRST_BACKOFF;
+    loop {
+        let err = match Db::connect(url) {
+            Ok(db) => {
+                if backoff > FIRST_BACKOFF {
+                    log::info!(
+                        "PostgreSQL at {shown_url} is reachable after {:.1} s",
+                        started.elapsed().as_secs_f64()
+                    );
+                }
+                return Ok(db);
+            }
+            Err(err) => err,
+        };
+        let now = Instant::now();
+        if now >= deadline {
+            let waited = if wait_seconds > 0 {
+                format!(" after waiting {wait_seconds} s")
+            } else {
+                String::new()
+            };
+            return Err(format!(
+                "cannot reach PostgreSQL at {shown_url}{waited} ({err}); start it, or pass --database-url / DATABASE_URL (and --wait-for-database SECONDS to wait for it)"
+            ));
+        }
+        if backoff == FIRST_BACKOFF {
+            log::warn!(
+                "cannot reach PostgreSQL at {shown_url} ({err}); retrying with backoff for up to {wait_seconds} s (--wait-for-database)"
+            );
+        }
+        std::thread::sleep(backoff.min(deadline - now));
+        backoff = (backoff * 2).min(MAX_BACKOFF);
+    }
 }
 
 /// The URL with any password replaced, for logs and error messages.

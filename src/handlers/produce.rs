@@ -8,20 +8,24 @@ use crate::protocol::messages::produce::{
     BatchIndexAndErrorMessage, PartitionProduceResponse, ProduceRequest, ProduceResponse,
     TopicProduceResponse,
 };
-use crate::protocol::records::{attributes, decode_batches, RecordBatch};
+use crate::protocol::records::{attributes, decode_batches_within, RecordBatch};
 use crate::protocol::ErrorCode;
 use crate::storage::log::{AppendJob, AppendOutcome, PartitionAppend};
 use crate::storage::TopicId;
 use crate::topic_config::{check_records, Rejected, TopicSettings};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-/// Upper bound on the bytes a batch may decompress to. A compressed
-/// "bomb" that expands past it is refused before it is fully inflated.
-pub const MAX_DECOMPRESSED_BATCH_BYTES: usize = 64 * 1024 * 1024;
+/// Upper bound on the memory one request's compressed batches may take once
+/// decoded (inflated bytes plus the records built from them), shared by all
+/// its partitions. A compressed "bomb" that expands past it is refused with
+/// MESSAGE_TOO_LARGE before it is fully inflated, however many partitions
+/// the request repeats it in.
+pub const MAX_DECODED_REQUEST_BYTES: usize = 128 * 1024 * 1024;
 
 pub fn handle(ctx: &Ctx<'_>, request: ProduceRequest) -> Option<ProduceResponse> {
     let acks = request.acks;
     let now_ms = now_ms();
+    let mut decode_budget = MAX_DECODED_REQUEST_BYTES;
 
     // Partition answers in request order; `pending` marks the ones whose
     // outcome depends on the append below.
@@ -51,7 +55,12 @@ pub fn handle(ctx: &Ctx<'_>, request: ProduceRequest) -> Option<ProduceResponse>
                     return Err(ErrorCode::UnknownTopicOrPartition.into());
                 }
                 let settings = TopicSettings::of(ctx.broker, &topic);
-                let batch = validate(&settings, partition_data.records.as_deref(), now_ms)?;
+                let batch = validate(
+                    &settings,
+                    partition_data.records.as_deref(),
+                    now_ms,
+                    &mut decode_budget,
+                )?;
                 check_records(&settings, &batch, now_ms, &topic.name, index)?;
                 if batch.is_transactional() {
                     // KIP-890: a transaction may only write to partitions
@@ -199,13 +208,13 @@ fn validate(
     settings: &TopicSettings,
     records: Option<&[u8]>,
     now_ms: i64,
+    decode_budget: &mut usize,
 ) -> Result<RecordBatch, ErrorCode> {
     let bytes = records.ok_or(ErrorCode::CorruptMessage)?;
     if bytes.len() as i64 > settings.max_message_bytes {
         return Err(ErrorCode::MessageTooLarge);
     }
-    let mut batches =
-        decode_batches(bytes, MAX_DECOMPRESSED_BATCH_BYTES).map_err(|e| e.error_code())?;
+    let mut batches = decode_batches_within(bytes, decode_budget).map_err(|e| e.error_code())?;
     // Since message format v2, a produce carries exactly one batch per
     // partition (LogValidator.getFirstBatchAndMaybeValidateNoMoreBatches).
     if batches.len() != 1 {

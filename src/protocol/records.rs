@@ -302,11 +302,26 @@ pub fn decode_batches(
     bytes: &[u8],
     max_uncompressed_bytes: usize,
 ) -> Result<Vec<RecordBatch>, RecordError> {
-    let mut reader = Reader::new(bytes);
     let mut budget = max_uncompressed_bytes;
+    decode_batches_within(bytes, &mut budget)
+}
+
+/// [`decode_batches`] drawing on a budget shared with other calls (one
+/// produce request's partitions), so that a request's memory is bounded as
+/// a whole rather than per batch. Decoding a compressed batch spends its
+/// decompressed size plus the in-memory size of its records: each record of
+/// a few inflated bytes becomes a [`Record`] of about a hundred, so a bomb
+/// of tiny records would otherwise grow memory ~13-fold past the byte limit.
+/// (Uncompressed records are bounded by `bytes`, which the frame limit
+/// bounds.)
+pub fn decode_batches_within(
+    bytes: &[u8],
+    budget: &mut usize,
+) -> Result<Vec<RecordBatch>, RecordError> {
+    let mut reader = Reader::new(bytes);
     let mut batches = Vec::new();
     while !reader.is_empty() {
-        batches.push(decode_batch(&mut reader, &mut budget)?);
+        batches.push(decode_batch(&mut reader, budget)?);
     }
     Ok(batches)
 }
@@ -378,6 +393,16 @@ fn decode_batch(reader: &mut Reader<'_>, budget: &mut usize) -> Result<RecordBat
         codec => {
             let records = codec.decompress(payload, *budget)?;
             *budget -= records.len();
+            // As many records as the bytes can hold, at most (more fail
+            // below as a count mismatch).
+            let bookkeeping = record_count
+                .min(records.len() / MIN_RECORD_LEN)
+                .saturating_mul(std::mem::size_of::<Record>());
+            *budget = budget.checked_sub(bookkeeping).ok_or_else(|| {
+                RecordError::TooLarge(format!(
+                    "{record_count} records would take more memory than allowed"
+                ))
+            })?;
             decode_records(&records, record_count)?
         }
     };
@@ -1135,5 +1160,59 @@ mod tests {
             let sets = RecordBatchDecoder::decode_all(&mut Bytes::from(out)).unwrap();
             assert_eq!(sets[0].records, their_records(&batch));
         }
+    }
+
+    /// A compressed batch of many tiny records that stays under the byte
+    /// limit is still refused: each record costs its in-memory size too.
+    #[test]
+    fn tiny_record_bombs_are_charged_for_their_records() {
+        let count = 100_000;
+        let batch = RecordBatch {
+            base_offset: 0,
+            partition_leader_epoch: -1,
+            attributes: Compression::Zstd.attribute_bits(),
+            last_offset_delta: count - 1,
+            base_timestamp: 0,
+            max_timestamp: 0,
+            producer_id: -1,
+            producer_epoch: -1,
+            base_sequence: -1,
+            records: (0..count)
+                .map(|i| Record {
+                    attributes: 0,
+                    timestamp_delta: 0,
+                    offset_delta: i,
+                    key: None,
+                    value: None,
+                    headers: Vec::new(),
+                })
+                .collect(),
+        };
+        let mut bytes = Vec::new();
+        batch.encode(&mut bytes).unwrap();
+        let mut plain = Vec::new();
+        let uncompressed = RecordBatch {
+            attributes: 0,
+            ..batch.clone()
+        };
+        uncompressed.encode(&mut plain).unwrap();
+        let inflated = plain.len() - HEADER_LEN;
+        let needed = inflated + count as usize * std::mem::size_of::<Record>();
+        assert!(matches!(
+            decode_batches(&bytes, 2 * inflated),
+            Err(RecordError::TooLarge(_))
+        ));
+        let mut budget = needed;
+        assert_eq!(
+            decode_batches_within(&bytes, &mut budget).unwrap()[0]
+                .records
+                .len(),
+            count as usize
+        );
+        // One request's budget is shared by its batches.
+        assert!(matches!(
+            decode_batches_within(&bytes, &mut budget),
+            Err(RecordError::TooLarge(_))
+        ));
     }
 }
