@@ -19,7 +19,8 @@ fn main() -> ExitCode {
     match run(config) {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
-            log::error!("{message}");
+            // One line on stderr, not also a log record: the person reads it
+            // once, in the terminal or the service log.
             eprintln!("kafkaesque: {message}");
             ExitCode::FAILURE
         }
