@@ -7,6 +7,7 @@
 //! database later.
 
 use crate::config::Config;
+use crate::metrics::Metrics;
 use crate::notifier::{Notifier, PartitionKey};
 use crate::pool::Pool;
 use crate::shutdown::Shutdown;
@@ -29,6 +30,9 @@ pub struct Broker {
     pub shutdown: Shutdown,
     /// Client connections open right now (bounded by `--max-connections`).
     pub connections: AtomicUsize,
+    /// Counters and histograms for `--metrics-listener` (shared with the
+    /// pool's workers).
+    pub metrics: Arc<Metrics>,
 }
 
 impl Broker {
@@ -180,6 +184,14 @@ impl Watermarks {
                 leader_epoch: 0,
             },
         );
+    }
+
+    /// Every cached partition's watermarks (for metrics).
+    pub fn all(&self) -> Vec<(PartitionKey, PartitionRow)> {
+        self.inner
+            .read()
+            .map(|map| map.iter().map(|(k, v)| (*k, *v)).collect())
+            .unwrap_or_default()
     }
 
     pub fn remove_topic(&self, id: &TopicId) {

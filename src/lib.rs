@@ -16,6 +16,8 @@
 //! - [`notifier`]: wakes long-polling fetches when a produce commits.
 //! - [`shutdown`]: SIGINT/SIGTERM handling and the shutdown flag.
 //! - [`config`]: the command-line flags.
+//! - [`metrics`]: counters and gauges any module feeds;
+//!   [`metrics_endpoint`] serves them to Prometheus.
 //!
 //! `src/main.rs` wires them together.
 
@@ -23,9 +25,18 @@ pub mod broker;
 pub mod config;
 pub mod connection;
 pub mod handlers;
+pub mod metrics;
+pub mod metrics_endpoint;
 pub mod notifier;
 pub mod pool;
 pub mod protocol;
 pub mod server;
 pub mod shutdown;
 pub mod storage;
+
+/// This build's version (Cargo.toml).
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// The git commit this build was made from, or "unknown" outside a git
+/// checkout (see `build.rs`).
+pub const GIT_COMMIT: &str = env!("KAFKAESQUE_GIT_COMMIT");

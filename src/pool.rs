@@ -15,9 +15,11 @@
 //! fail fast with [`StorageError::Unavailable`], which handlers turn into
 //! retriable Kafka errors.
 
+use crate::metrics::{Metrics, POOL_WAIT_SECONDS};
 use crate::storage::log::AppendJob;
 use crate::storage::{Db, StorageError};
 use crossbeam_channel::{bounded, unbounded, Receiver, Sender};
+use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -30,6 +32,12 @@ enum Job {
     Append(AppendJob),
 }
 
+/// A job and when it was queued (for [`POOL_WAIT_SECONDS`]).
+struct Queued {
+    job: Job,
+    at: Instant,
+}
+
 /// Most appends one transaction takes from the queue. Bounds the latency a
 /// single commit adds and the memory one transaction holds.
 const MAX_GROUP_COMMIT: usize = 256;
@@ -39,22 +47,24 @@ const MAX_GROUP_COMMIT: usize = 256;
 const JOB_TIMEOUT: Duration = Duration::from_secs(25);
 
 pub struct Pool {
-    jobs: Option<Sender<Job>>,
+    jobs: Option<Sender<Queued>>,
     workers: Vec<JoinHandle<()>>,
 }
 
 impl Pool {
     /// Starts `size` workers. Each connects to `url` lazily (on its first
-    /// job) and again after any connection failure.
-    pub fn start(url: &str, size: usize) -> Pool {
-        let (tx, rx) = unbounded::<Job>();
+    /// job) and again after any connection failure. How long jobs wait
+    /// for a worker goes to `metrics`.
+    pub fn start(url: &str, size: usize, metrics: Arc<Metrics>) -> Pool {
+        let (tx, rx) = unbounded::<Queued>();
         let workers = (0..size.max(1))
             .map(|i| {
                 let rx = rx.clone();
                 let url = url.to_string();
+                let metrics = Arc::clone(&metrics);
                 std::thread::Builder::new()
                     .name(format!("pg-worker-{i}"))
-                    .spawn(move || worker_loop(&url, &rx))
+                    .spawn(move || worker_loop(&url, &rx, &metrics))
                     .expect("spawning a pool worker thread at startup")
             })
             .collect();
@@ -94,8 +104,11 @@ impl Pool {
             .jobs
             .as_ref()
             .ok_or_else(|| StorageError::Unavailable("the broker is shutting down".into()))?;
-        jobs.send(job)
-            .map_err(|_| StorageError::Unavailable("the database pool has stopped".into()))
+        jobs.send(Queued {
+            job,
+            at: Instant::now(),
+        })
+        .map_err(|_| StorageError::Unavailable("the database pool has stopped".into()))
     }
 
     /// Lets the workers finish the queued jobs, then closes the connections.
@@ -167,20 +180,24 @@ impl Connection {
     }
 }
 
-fn worker_loop(url: &str, jobs: &Receiver<Job>) {
+fn worker_loop(url: &str, jobs: &Receiver<Queued>, metrics: &Metrics) {
     let mut conn = Connection {
         url: url.to_string(),
         db: None,
         last_failure: None,
     };
-    while let Ok(job) = jobs.recv() {
-        match job {
+    let waited = |queued: Queued| {
+        metrics.observe(&POOL_WAIT_SECONDS, &[], queued.at.elapsed());
+        queued.job
+    };
+    while let Ok(queued) = jobs.recv() {
+        match waited(queued) {
             Job::Task(task) => task(conn.get()),
             Job::Append(first) => {
                 let mut group = vec![first];
                 let mut deferred = Vec::new();
                 while group.len() < MAX_GROUP_COMMIT {
-                    match jobs.try_recv() {
+                    match jobs.try_recv().map(waited) {
                         Ok(Job::Append(more)) => group.push(more),
                         Ok(Job::Task(task)) => deferred.push(task),
                         Err(_) => break,
