@@ -115,10 +115,8 @@ pub const FETCHED_BYTES: Family = Family::counter(
     "kafkaesque_fetched_bytes_total",
     "Bytes of record batches returned to fetches, by topic.",
 );
-pub const CONNECTIONS: Family = Family::gauge(
-    "kafkaesque_connections",
-    "Client connections open now.",
-);
+pub const CONNECTIONS: Family =
+    Family::gauge("kafkaesque_connections", "Client connections open now.");
 pub const POOL_QUEUE: Family = Family::gauge(
     "kafkaesque_pool_queue_depth",
     "Jobs waiting for a PostgreSQL pool connection now.",
@@ -191,7 +189,11 @@ impl Metrics {
 
     /// Replaces every series of a gauge family at once, so label sets that
     /// are gone (a deleted topic, a state no group is in) disappear.
-    pub fn replace(&self, family: &'static Family, series: impl IntoIterator<Item = (Labels, i64)>) {
+    pub fn replace(
+        &self,
+        family: &'static Family,
+        series: impl IntoIterator<Item = (Labels, i64)>,
+    ) {
         let fresh = series
             .into_iter()
             .map(|(labels, v)| (labels, Value::Gauge(v)))
@@ -202,7 +204,12 @@ impl Metrics {
     }
 
     /// Counts one observation into a histogram.
-    pub fn observe(&self, family: &'static Family, labels: &[(&'static str, &str)], took: Duration) {
+    pub fn observe(
+        &self,
+        family: &'static Family,
+        labels: &[(&'static str, &str)],
+        took: Duration,
+    ) {
         let seconds = took.as_secs_f64();
         self.update(family, labels, |value| {
             if let (
@@ -396,19 +403,28 @@ pub fn fetched(broker: &Broker, topics: &[FetchResponseTopic]) {
             .iter()
             .filter_map(|p| p.records.as_deref())
             .fold((0, 0), |(records, bytes), batches| {
-                (records + count_records(batches), bytes + batches.len() as u64)
+                (
+                    records + count_records(batches),
+                    bytes + batches.len() as u64,
+                )
             });
         if bytes == 0 {
             continue;
         }
-        let by_id = broker.topics.get_by_id(&TopicId::from_bytes(topic.topic_id));
+        let by_id = broker
+            .topics
+            .get_by_id(&TopicId::from_bytes(topic.topic_id));
         let name = if topic.topic.is_empty() {
             by_id.as_ref().map_or("", |t| t.name.as_str())
         } else {
             topic.topic.as_str()
         };
-        broker.metrics.add(&FETCHED_RECORDS, &[("topic", name)], records);
-        broker.metrics.add(&FETCHED_BYTES, &[("topic", name)], bytes);
+        broker
+            .metrics
+            .add(&FETCHED_RECORDS, &[("topic", name)], records);
+        broker
+            .metrics
+            .add(&FETCHED_BYTES, &[("topic", name)], bytes);
     }
 }
 
@@ -464,17 +480,43 @@ mod tests {
         m.add(&TEST_COUNTER, &[("topic", "a\"b")], 2);
         m.add(&TEST_COUNTER, &[("topic", "a\"b")], 3);
         m.set(&CONNECTIONS, &[], 7);
-        m.observe(&TEST_HISTOGRAM, &[("api", "Fetch")], Duration::from_millis(50));
-        m.observe(&TEST_HISTOGRAM, &[("api", "Fetch")], Duration::from_millis(500));
+        m.observe(
+            &TEST_HISTOGRAM,
+            &[("api", "Fetch")],
+            Duration::from_millis(50),
+        );
+        m.observe(
+            &TEST_HISTOGRAM,
+            &[("api", "Fetch")],
+            Duration::from_millis(500),
+        );
         m.observe(&TEST_HISTOGRAM, &[("api", "Fetch")], Duration::from_secs(5));
         let text = m.render();
-        assert!(text.contains("# TYPE t_total counter\nt_total{topic=\"a\\\"b\"} 5\n"), "{text}");
+        assert!(
+            text.contains("# TYPE t_total counter\nt_total{topic=\"a\\\"b\"} 5\n"),
+            "{text}"
+        );
         assert!(text.contains("kafkaesque_connections 7\n"), "{text}");
-        assert!(text.contains("t_seconds_bucket{api=\"Fetch\",le=\"0.1\"} 1\n"), "{text}");
-        assert!(text.contains("t_seconds_bucket{api=\"Fetch\",le=\"1\"} 2\n"), "{text}");
-        assert!(text.contains("t_seconds_bucket{api=\"Fetch\",le=\"+Inf\"} 3\n"), "{text}");
-        assert!(text.contains("t_seconds_sum{api=\"Fetch\"} 5.55\n"), "{text}");
-        assert!(text.contains("t_seconds_count{api=\"Fetch\"} 3\n"), "{text}");
+        assert!(
+            text.contains("t_seconds_bucket{api=\"Fetch\",le=\"0.1\"} 1\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("t_seconds_bucket{api=\"Fetch\",le=\"1\"} 2\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("t_seconds_bucket{api=\"Fetch\",le=\"+Inf\"} 3\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("t_seconds_sum{api=\"Fetch\"} 5.55\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("t_seconds_count{api=\"Fetch\"} 3\n"),
+            "{text}"
+        );
     }
 
     #[test]
@@ -484,7 +526,10 @@ mod tests {
         m.replace(&LOG_END_OFFSET, vec![(vec![("topic", "b".to_string())], 2)]);
         let text = m.render();
         assert!(!text.contains("topic=\"a\""), "{text}");
-        assert!(text.contains("kafkaesque_log_end_offset{topic=\"b\"} 2\n"), "{text}");
+        assert!(
+            text.contains("kafkaesque_log_end_offset{topic=\"b\"} 2\n"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -86,15 +86,13 @@ fn serve(broker: &Broker, mut stream: TcpStream) {
             "metrics are at /metrics\n",
             method == "HEAD",
         ),
-        _ => respond(
-            "405 Method Not Allowed",
-            "text/plain",
-            "only GET\n",
-            false,
-        ),
+        _ => respond("405 Method Not Allowed", "text/plain", "only GET\n", false),
     };
     if let Err(err) = stream.write_all(&response) {
-        log::debug!("metrics listener: writing to {:?}: {err}", stream.peer_addr());
+        log::debug!(
+            "metrics listener: writing to {:?}: {err}",
+            stream.peer_addr()
+        );
     }
 }
 

@@ -67,7 +67,12 @@ pub fn dispatch(broker: &Broker, peer: SocketAddr, frame: &[u8]) -> Outcome {
     };
     let version = header.api_version;
     if !key.supports(version) {
-        metrics::request_failed(&broker.metrics, &format!("{key:?}"), version, "unsupported_version");
+        metrics::request_failed(
+            &broker.metrics,
+            &format!("{key:?}"),
+            version,
+            "unsupported_version",
+        );
         if key == ApiKey::ApiVersions {
             // KIP-511: answer an unknown ApiVersions version in v0 format
             // with UNSUPPORTED_VERSION and our ranges, so the client can
@@ -184,7 +189,12 @@ pub fn log_storage_error(ctx: &Ctx<'_>, what: &str, err: &StorageError) {
         ctx.api,
         ctx.version
     );
-    metrics::request_failed(&ctx.broker.metrics, &format!("{:?}", ctx.api), ctx.version, "storage");
+    metrics::request_failed(
+        &ctx.broker.metrics,
+        &format!("{:?}", ctx.api),
+        ctx.version,
+        "storage",
+    );
 }
 
 /// `include_*_authorized_operations` not asked for: Kafka's sentinel.

@@ -64,11 +64,9 @@ impl SslMode {
             "verify-full" => SslMode::VerifyFull,
             // libpq also has `allow` (plain first, TLS if refused); no
             // server this broker meets needs it.
-            other => {
-                return Err(format!(
-                    "sslmode={other:?} is not one of disable, prefer, require, verify-ca, verify-full"
-                ))
-            }
+            other => return Err(format!(
+                "sslmode={other:?} is not one of disable, prefer, require, verify-ca, verify-full"
+            )),
         })
     }
 
@@ -132,9 +130,7 @@ impl ConnectOptions {
             None => SslMode::Prefer,
             // libpq: "if a root CA file exists, the behavior of
             // sslmode=require will be the same as that of verify-ca".
-            Some(SslMode::Require) if matches!(root_certs, RootCerts::File(_)) => {
-                SslMode::VerifyCa
-            }
+            Some(SslMode::Require) if matches!(root_certs, RootCerts::File(_)) => SslMode::VerifyCa,
             Some(mode) => mode,
         };
         if matches!(ssl_mode, SslMode::VerifyCa | SslMode::VerifyFull)
@@ -191,7 +187,11 @@ impl ConnectOptions {
                     Host::Tcp(name) => name.clone(),
                     Host::Unix(path) => path.display().to_string(),
                 };
-                let port = self.config.get_ports().get(i).or(self.config.get_ports().first());
+                let port = self
+                    .config
+                    .get_ports()
+                    .get(i)
+                    .or(self.config.get_ports().first());
                 format!("{name}:{}", port.copied().unwrap_or(5432))
             })
             .collect();
@@ -372,7 +372,12 @@ impl ServerCertVerifier for EncryptOnly {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls12_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+        verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
     }
 
     fn verify_tls13_signature(
@@ -381,7 +386,12 @@ impl ServerCertVerifier for EncryptOnly {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls13_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+        verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
     }
 
     fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
@@ -536,7 +546,9 @@ fn key_value_pairs(s: &str) -> Result<Vec<(String, String)>, String> {
         }
         while chars.next_if(|c| c.is_whitespace()).is_some() {}
         if chars.next() != Some('=') {
-            return Err(format!("missing \"=\" after {key:?} in the connection string"));
+            return Err(format!(
+                "missing \"=\" after {key:?} in the connection string"
+            ));
         }
         while chars.next_if(|c| c.is_whitespace()).is_some() {}
         let mut value = String::new();
@@ -595,7 +607,10 @@ mod tests {
         .unwrap();
         assert_eq!(ssl.mode.as_deref(), Some("verify-ca"));
         assert_eq!(ssl.root_cert.as_deref(), Some("/etc/my ca.pem"));
-        assert_eq!(rest, "host='db.example.com' user='app' password='pw' dbname='kq'");
+        assert_eq!(
+            rest,
+            "host='db.example.com' user='app' password='pw' dbname='kq'"
+        );
         let config = postgres::Config::from_str(&rest).unwrap();
         assert_eq!(config.get_user(), Some("app"));
         assert_eq!(config.get_dbname(), Some("kq"));
@@ -648,11 +663,17 @@ mod tests {
 
     #[test]
     fn bad_strings_are_refused_with_a_reason() {
-        let err = ConnectOptions::parse("postgres://h/db?sslmode=allow").err().unwrap();
+        let err = ConnectOptions::parse("postgres://h/db?sslmode=allow")
+            .err()
+            .unwrap();
         assert!(err.contains("sslmode=\"allow\""), "{err}");
-        let err = ConnectOptions::parse("postgres://h/db?sslmode=%zz").err().unwrap();
+        let err = ConnectOptions::parse("postgres://h/db?sslmode=%zz")
+            .err()
+            .unwrap();
         assert!(err.contains("percent"), "{err}");
-        let err = ConnectOptions::parse("host=h password='open").err().unwrap();
+        let err = ConnectOptions::parse("host=h password='open")
+            .err()
+            .unwrap();
         assert!(err.contains("unterminated"), "{err}");
         let err = ConnectOptions::parse("host").err().unwrap();
         assert!(err.contains("missing"), "{err}");
