@@ -64,9 +64,11 @@ impl SslMode {
             "verify-full" => SslMode::VerifyFull,
             // libpq also has `allow` (plain first, TLS if refused); no
             // server this broker meets needs it.
-            other => return Err(format!(
+            other => {
+                return Err(format!(
                 "sslmode={other:?} is not one of disable, prefer, require, verify-ca, verify-full"
-            )),
+            ))
+            }
         })
     }
 
