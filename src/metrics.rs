@@ -162,10 +162,13 @@ enum Value {
     },
 }
 
+/// The series of one family, by label values.
+type Series = BTreeMap<Labels, Value>;
+
 /// Every series of every family fed so far.
 #[derive(Default)]
 pub struct Metrics {
-    families: Mutex<BTreeMap<&'static str, (&'static Family, BTreeMap<Labels, Value>)>>,
+    families: Mutex<BTreeMap<&'static str, (&'static Family, Series)>>,
 }
 
 impl Metrics {
