@@ -8,6 +8,7 @@
 
 use crate::config::Config;
 use crate::coordinator::GroupCoordinator;
+use crate::metrics::Metrics;
 use crate::notifier::{Notifier, PartitionKey};
 use crate::pool::Pool;
 use crate::resource_configs::DynamicConfigs;
@@ -37,6 +38,9 @@ pub struct Broker {
     pub shutdown: Shutdown,
     /// Client connections open right now (bounded by `--max-connections`).
     pub connections: AtomicUsize,
+    /// Counters and histograms for `--metrics-listener` (shared with the
+    /// pool's workers).
+    pub metrics: Arc<Metrics>,
 }
 
 impl Broker {
@@ -268,6 +272,14 @@ impl Watermarks {
         if let Ok(mut map) = self.inner.write() {
             change(map.entry(key).or_default());
         }
+    }
+
+    /// Every cached partition's watermarks (for metrics).
+    pub fn all(&self) -> Vec<(PartitionKey, PartitionMarks)> {
+        self.inner
+            .read()
+            .map(|map| map.iter().map(|(k, v)| (*k, v.clone())).collect())
+            .unwrap_or_default()
     }
 
     pub fn remove_topic(&self, id: &TopicId) {

@@ -152,6 +152,14 @@ pub struct Config {
     /// log level: error, warn, info, debug or trace; default info
     #[argh(option, default = "String::from(\"info\")")]
     pub log_level: String,
+
+    /// serve Prometheus metrics on http://HOST:PORT/metrics; default off
+    #[argh(option)]
+    pub metrics_listener: Option<String>,
+
+    /// print the version and git commit, then exit
+    #[argh(switch)]
+    pub version: bool,
 }
 
 pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
@@ -220,11 +228,15 @@ impl Config {
     }
 
     pub fn listener_addr(&self) -> Result<SocketAddr, String> {
-        self.listener
-            .to_socket_addrs()
-            .ok()
-            .and_then(|mut addrs| addrs.next())
-            .ok_or_else(|| format!("--listener {:?} is not a HOST:PORT address", self.listener))
+        socket_addr("--listener", &self.listener)
+    }
+
+    /// Where to serve metrics, if anywhere.
+    pub fn metrics_addr(&self) -> Result<Option<SocketAddr>, String> {
+        self.metrics_listener
+            .as_deref()
+            .map(|addr| socket_addr("--metrics-listener", addr))
+            .transpose()
     }
 
     /// Host and port that Metadata advertises. A wildcard listener is
@@ -249,6 +261,13 @@ impl Config {
         };
         Ok((host, i32::from(bound.port())))
     }
+}
+
+fn socket_addr(flag: &str, addr: &str) -> Result<SocketAddr, String> {
+    addr.to_socket_addrs()
+        .ok()
+        .and_then(|mut addrs| addrs.next())
+        .ok_or_else(|| format!("{flag} {addr:?} is not a HOST:PORT address"))
 }
 
 /// This machine's host name, if it resolves (as Kafka advertises a wildcard

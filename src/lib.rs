@@ -23,6 +23,8 @@
 //!   the dynamic values set on them.
 //! - [`log_cleaner`]: the background thread applying retention and
 //!   compaction.
+//! - [`metrics`]: counters and gauges any module feeds;
+//!   [`metrics_endpoint`] serves them to Prometheus.
 //!
 //! `src/main.rs` wires them together.
 
@@ -32,6 +34,8 @@ pub mod connection;
 pub mod coordinator;
 pub mod handlers;
 pub mod log_cleaner;
+pub mod metrics;
+pub mod metrics_endpoint;
 pub mod notifier;
 pub mod pool;
 pub mod protocol;
@@ -41,3 +45,10 @@ pub mod shutdown;
 pub mod storage;
 pub mod topic_config;
 pub mod transactions;
+
+/// This build's version (Cargo.toml).
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// The git commit this build was made from, or "unknown" outside a git
+/// checkout (see `build.rs`).
+pub const GIT_COMMIT: &str = env!("KAFKAESQUE_GIT_COMMIT");

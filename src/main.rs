@@ -4,14 +4,18 @@ use kafkaesque::broker::{Broker, TopicCache, Watermarks};
 use kafkaesque::config::Config;
 use kafkaesque::coordinator::{self, GroupCoordinator};
 use kafkaesque::log_cleaner;
+use kafkaesque::metrics::Metrics;
+use kafkaesque::metrics_endpoint;
 use kafkaesque::notifier::Notifier;
 use kafkaesque::pool::Pool;
 use kafkaesque::resource_configs::DynamicConfigs;
 use kafkaesque::server;
 use kafkaesque::shutdown::Shutdown;
 use kafkaesque::storage::schema::{self, SchemaState, SCHEMA_VERSION};
+use kafkaesque::storage::tls::ConnectOptions;
 use kafkaesque::storage::{self, Db};
 use kafkaesque::transactions::{self, TransactionCoordinator};
+use kafkaesque::{GIT_COMMIT, VERSION};
 use std::net::TcpListener;
 use std::process::ExitCode;
 use std::sync::atomic::AtomicUsize;
@@ -20,6 +24,10 @@ use std::time::{Duration, Instant};
 
 fn main() -> ExitCode {
     let config: Config = argh::from_env();
+    if config.version {
+        println!("kafkaesque {VERSION} (commit {GIT_COMMIT})");
+        return ExitCode::SUCCESS;
+    }
     init_logging(&config.log_level);
     match run(config) {
         Ok(()) => ExitCode::SUCCESS,
@@ -52,8 +60,16 @@ fn init_logging(level: &str) {
 fn run(config: Config) -> Result<(), String> {
     kafkaesque::resource_configs::check_flags(&config)?;
     let url = config.database_url();
-    let shown_url = mask_password(&url);
-    let mut db = connect_at_start(&url, &shown_url, config.wait_for_database)?;
+    let target = ConnectOptions::parse(&url)
+        .map_err(|e| format!("invalid --database-url (or DATABASE_URL): {e}"))?;
+    // The URL as logs and messages show it: never the password.
+    let shown_url = target.describe();
+    let metrics_addr = config.metrics_addr()?;
+    log::info!("kafkaesque {VERSION} (commit {GIT_COMMIT}) starting");
+    let mut db = connect_at_start(&target, &shown_url, config.wait_for_database)?;
+    let encrypted = db
+        .is_encrypted()
+        .map_err(|e| format!("cannot query {shown_url}: {e}"))?;
     let state =
         schema::state(&mut db).map_err(|e| format!("cannot read the schema version: {e}"))?;
     match state {
@@ -99,12 +115,32 @@ fn run(config: Config) -> Result<(), String> {
     let bound = listener.local_addr().map_err(|e| e.to_string())?;
     let (advertised_host, advertised_port) = config.advertised(bound)?;
 
-    let pool = Pool::start(&url, config.pool_size);
+    let metrics_listener = metrics_addr
+        .map(|addr| {
+            TcpListener::bind(addr).map_err(|e| {
+                format!("cannot serve metrics on {addr} ({e}); pick another --metrics-listener")
+            })
+        })
+        .transpose()?;
+
+    let metrics = Arc::new(Metrics::default());
+    let pool = Pool::start(&url, config.pool_size, Arc::clone(&metrics));
     log::info!(
-        "kafkaesque {} listening on {bound}, advertised as {advertised_host}:{advertised_port}; node {}, cluster {cluster_id}; database {shown_url} (schema v{SCHEMA_VERSION}, pool of {})",
-        env!("CARGO_PKG_VERSION"),
-        config.node_id,
+        "database {shown_url}: {}, schema v{SCHEMA_VERSION}, cluster {cluster_id}; pool of {} connections",
+        if encrypted { "TLS-encrypted" } else { "not encrypted" },
         config.pool_size,
+    );
+    log::info!(
+        "listening for Kafka clients on {bound}, advertised as {advertised_host}:{advertised_port}; node {}; at most {} connections, requests up to {} bytes",
+        config.node_id,
+        config.max_connections,
+        config.max_request_bytes,
+    );
+    log::info!(
+        "topic defaults: num.partitions={}, auto.create.topics.enable={}, message.max.bytes={}",
+        config.num_partitions,
+        config.auto_create_topics,
+        config.message_max_bytes,
     );
     let shutdown = Shutdown::new();
     let groups = GroupCoordinator::new(config.group_config(), groups);
@@ -122,6 +158,7 @@ fn run(config: Config) -> Result<(), String> {
         groups,
         shutdown: shutdown.clone(),
         connections: AtomicUsize::new(0),
+        metrics,
     });
     broker
         .transactions
@@ -135,9 +172,22 @@ fn run(config: Config) -> Result<(), String> {
     coordinator::start(&broker)
         .map_err(|e| format!("cannot start the group coordinator's threads: {e}"))?;
     let cleaner = log_cleaner::start(Arc::clone(&broker));
+    let metrics_endpoint = match metrics_listener {
+        Some(listener) => {
+            let addr = listener.local_addr().map_err(|e| e.to_string())?;
+            let endpoint = metrics_endpoint::start(Arc::clone(&broker), listener)
+                .map_err(|e| format!("cannot start the metrics thread: {e}"))?;
+            log::info!("metrics on http://{addr}/metrics");
+            Some(endpoint)
+        }
+        None => None,
+    };
     server::run(Arc::clone(&broker), listener);
     broker.groups.stop();
     cleaner.stop();
+    if let Some(endpoint) = metrics_endpoint {
+        endpoint.stop();
+    }
 
     // Connections are done; let the pool drain its queue and disconnect.
     match Arc::try_unwrap(broker) {
@@ -152,14 +202,18 @@ fn run(config: Config) -> Result<(), String> {
 /// reason, or, with `--wait-for-database SECONDS` (for service managers
 /// that start the broker and the database together), say so in one line
 /// and retry with exponential backoff until the deadline.
-fn connect_at_start(url: &str, shown_url: &str, wait_seconds: u64) -> Result<Db, String> {
+fn connect_at_start(
+    target: &ConnectOptions,
+    shown_url: &str,
+    wait_seconds: u64,
+) -> Result<Db, String> {
     const FIRST_BACKOFF: Duration = Duration::from_millis(250);
     const MAX_BACKOFF: Duration = Duration::from_secs(5);
     let started = Instant::now();
     let deadline = started + Duration::from_secs(wait_seconds);
     let mut backoff = FIRST_BACKOFF;
     loop {
-        let err = match Db::connect(url) {
+        let err = match Db::open(target) {
             Ok(db) => {
                 if backoff > FIRST_BACKOFF {
                     log::info!(
@@ -189,19 +243,5 @@ fn connect_at_start(url: &str, shown_url: &str, wait_seconds: u64) -> Result<Db,
         }
         std::thread::sleep(backoff.min(deadline - now));
         backoff = (backoff * 2).min(MAX_BACKOFF);
-    }
-}
-
-/// The URL with any password replaced, for logs and error messages.
-fn mask_password(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_string();
-    };
-    let Some((userinfo, host)) = rest.split_once('@') else {
-        return url.to_string();
-    };
-    match userinfo.split_once(':') {
-        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
-        None => url.to_string(),
     }
 }

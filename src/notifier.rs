@@ -7,7 +7,7 @@
 
 use crate::storage::TopicId;
 use crossbeam_channel::{bounded, Receiver, Sender};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -55,11 +55,13 @@ impl Notifier {
         }
     }
 
-    /// Fetches currently waiting (for metrics and tests).
+    /// Fetches currently waiting (for metrics and tests): each counted
+    /// once, however many partitions it waits on.
     pub fn waiting(&self) -> usize {
-        self.waiters
-            .lock()
-            .map_or(0, |w| w.values().map(Vec::len).sum())
+        self.waiters.lock().map_or(0, |w| {
+            let ids: HashSet<u64> = w.values().flatten().map(|(id, _)| *id).collect();
+            ids.len()
+        })
     }
 }
 

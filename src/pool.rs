@@ -18,15 +18,23 @@
 //! fail fast with [`StorageError::Unavailable`], which handlers turn into
 //! retriable Kafka errors.
 
+use crate::metrics::{Metrics, POOL_WAIT_SECONDS};
 use crate::storage::log::AppendJob;
 use crate::storage::{Db, StorageError};
 use crossbeam_channel::{bounded, unbounded, Receiver, Sender};
+use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 /// Any database work; gets the worker's connection, or the reason there
 /// is none.
 type Task = Box<dyn FnOnce(Result<&mut Db, StorageError>) + Send>;
+
+/// A job and when it was queued (for [`POOL_WAIT_SECONDS`]).
+struct Queued<T> {
+    job: T,
+    at: Instant,
+}
 
 /// Most appends one transaction takes from the queue. Bounds the latency a
 /// single commit adds and the memory one transaction holds.
@@ -37,25 +45,26 @@ const MAX_GROUP_COMMIT: usize = 256;
 const JOB_TIMEOUT: Duration = Duration::from_secs(25);
 
 pub struct Pool {
-    tasks: Option<Sender<Task>>,
-    appends: Option<Sender<AppendJob>>,
+    tasks: Option<Sender<Queued<Task>>>,
+    appends: Option<Sender<Queued<AppendJob>>>,
     workers: Vec<JoinHandle<()>>,
 }
 
 impl Pool {
     /// Starts `size` task workers and the append worker. Each connects to
     /// `url` lazily (on its first job) and again after any connection
-    /// failure.
-    pub fn start(url: &str, size: usize) -> Pool {
-        let (task_tx, task_rx) = unbounded::<Task>();
-        let (append_tx, append_rx) = unbounded::<AppendJob>();
+    /// failure. How long jobs wait for a worker goes to `metrics`.
+    pub fn start(url: &str, size: usize, metrics: Arc<Metrics>) -> Pool {
+        let (task_tx, task_rx) = unbounded::<Queued<Task>>();
+        let (append_tx, append_rx) = unbounded::<Queued<AppendJob>>();
         let mut workers: Vec<JoinHandle<()>> = (0..size.max(1))
             .map(|i| {
                 let rx = task_rx.clone();
                 let url = url.to_string();
+                let metrics = Arc::clone(&metrics);
                 std::thread::Builder::new()
                     .name(format!("pg-worker-{i}"))
-                    .spawn(move || task_loop(&url, &rx))
+                    .spawn(move || task_loop(&url, &rx, &metrics))
                     .expect("spawning a pool worker thread at startup")
             })
             .collect();
@@ -63,7 +72,7 @@ impl Pool {
         workers.push(
             std::thread::Builder::new()
                 .name("pg-appender".into())
-                .spawn(move || append_loop(&url, &append_rx))
+                .spawn(move || append_loop(&url, &append_rx, &metrics))
                 .expect("spawning the append worker thread at startup"),
         );
         Pool {
@@ -182,11 +191,14 @@ impl Connection {
     }
 }
 
-fn submit<T>(lane: Option<&Sender<T>>, job: T) -> Result<(), StorageError> {
+fn submit<T>(lane: Option<&Sender<Queued<T>>>, job: T) -> Result<(), StorageError> {
     let lane =
         lane.ok_or_else(|| StorageError::Unavailable("the broker is shutting down".into()))?;
-    lane.send(job)
-        .map_err(|_| StorageError::Unavailable("the database pool has stopped".into()))
+    lane.send(Queued {
+        job,
+        at: Instant::now(),
+    })
+    .map_err(|_| StorageError::Unavailable("the database pool has stopped".into()))
 }
 
 fn connection(url: &str) -> Connection {
@@ -197,20 +209,27 @@ fn connection(url: &str) -> Connection {
     }
 }
 
-fn task_loop(url: &str, tasks: &Receiver<Task>) {
+/// Takes a job off its queue, recording how long it waited.
+fn waited<T>(metrics: &Metrics, queued: Queued<T>) -> T {
+    metrics.observe(&POOL_WAIT_SECONDS, &[], queued.at.elapsed());
+    queued.job
+}
+
+fn task_loop(url: &str, tasks: &Receiver<Queued<Task>>, metrics: &Metrics) {
     let mut conn = connection(url);
-    while let Ok(task) = tasks.recv() {
+    while let Ok(queued) = tasks.recv() {
+        let task = waited(metrics, queued);
         conn.guard(|db| task(db));
     }
 }
 
-fn append_loop(url: &str, appends: &Receiver<AppendJob>) {
+fn append_loop(url: &str, appends: &Receiver<Queued<AppendJob>>, metrics: &Metrics) {
     let mut conn = connection(url);
     while let Ok(first) = appends.recv() {
-        let mut group = vec![first];
+        let mut group = vec![waited(metrics, first)];
         while group.len() < MAX_GROUP_COMMIT {
             match appends.try_recv() {
-                Ok(more) => group.push(more),
+                Ok(more) => group.push(waited(metrics, more)),
                 Err(_) => break,
             }
         }

@@ -147,6 +147,7 @@ pub fn handle(ctx: &Ctx<'_>, request: FetchRequest) -> FetchResponse {
         subscription.wait(remaining.min(WAIT_SLICE));
     }
 
+    crate::metrics::fetched(broker, &responses);
     FetchResponse {
         throttle_time_ms: 0,
         error_code: ErrorCode::None.code(),

@@ -42,11 +42,13 @@ mod transaction_admin;
 mod transactions;
 
 use crate::broker::Broker;
+use crate::metrics;
 use crate::protocol::header::{write_response_header, RequestHeader};
 use crate::protocol::messages as m;
 use crate::protocol::{ApiKey, DecodeError, ErrorCode, Reader, Writer};
 use crate::storage::StorageError;
 use std::net::SocketAddr;
+use std::time::Instant;
 
 /// What the connection should do after a request.
 pub enum Outcome {
@@ -63,22 +65,37 @@ pub struct Ctx<'a> {
     pub broker: &'a Broker,
     pub peer: SocketAddr,
     pub client_id: Option<&'a str>,
+    pub api: ApiKey,
     pub version: i16,
 }
 
 /// Decodes one request frame, runs its handler and encodes the answer.
+/// Every request is counted here ([`metrics::request_served`],
+/// [`metrics::request_failed`]).
 pub fn dispatch(broker: &Broker, peer: SocketAddr, frame: &[u8]) -> Outcome {
+    let started = Instant::now();
     let mut reader = Reader::new(frame);
     let header = match RequestHeader::read(&mut reader) {
         Ok(header) => header,
-        Err(err) => return Outcome::Close(format!("malformed request header: {err}")),
+        Err(err) => {
+            metrics::request_failed(&broker.metrics, "unknown", -1, "malformed");
+            return Outcome::Close(format!("malformed request header: {err}"));
+        }
     };
     let Some(key) = ApiKey::from_i16(header.api_key).filter(|k| k.support().is_some()) else {
         // Kafka closes the connection on an API key it does not serve.
+        let api = header.api_key.to_string();
+        metrics::request_failed(&broker.metrics, &api, header.api_version, "unsupported_api");
         return Outcome::Close(format!("unsupported API key {}", header.api_key));
     };
     let version = header.api_version;
     if !key.supports(version) {
+        metrics::request_failed(
+            &broker.metrics,
+            &format!("{key:?}"),
+            version,
+            "unsupported_version",
+        );
         if key == ApiKey::ApiVersions {
             // KIP-511: answer an unknown ApiVersions version in v0 format
             // with UNSUPPORTED_VERSION and our ranges, so the client can
@@ -93,10 +110,12 @@ pub fn dispatch(broker: &Broker, peer: SocketAddr, frame: &[u8]) -> Outcome {
         broker,
         peer,
         client_id: header.client_id.as_deref(),
+        api: key,
         version,
     };
     let header_version = key.response_header_version(version);
     let result = route(&ctx, key, &mut reader);
+    metrics::request_served(&broker.metrics, key, version, started.elapsed());
     match result {
         Ok(Some(write_body)) => Outcome::Respond(frame_response(
             header.correlation_id,
@@ -104,7 +123,10 @@ pub fn dispatch(broker: &Broker, peer: SocketAddr, frame: &[u8]) -> Outcome {
             write_body,
         )),
         Ok(None) => Outcome::NoResponse,
-        Err(err) => Outcome::Close(format!("malformed {key:?} v{version} request: {err}")),
+        Err(err) => {
+            metrics::request_failed(&broker.metrics, &format!("{key:?}"), version, "malformed");
+            Outcome::Close(format!("malformed {key:?} v{version} request: {err}"))
+        }
     }
 }
 
@@ -270,12 +292,20 @@ pub fn coordinator_storage_error_code(_err: &StorageError) -> ErrorCode {
     ErrorCode::CoordinatorNotAvailable
 }
 
-/// Logs a storage failure with the request it broke.
+/// Logs a storage failure with the request it broke, and counts it.
 pub fn log_storage_error(ctx: &Ctx<'_>, what: &str, err: &StorageError) {
     log::warn!(
-        "{} ({:?}): {what}: {err}",
+        "{} ({:?}) {:?} v{}: {what}: {err}",
         ctx.peer,
-        ctx.client_id.unwrap_or("")
+        ctx.client_id.unwrap_or(""),
+        ctx.api,
+        ctx.version
+    );
+    metrics::request_failed(
+        &ctx.broker.metrics,
+        &format!("{:?}", ctx.api),
+        ctx.version,
+        "storage",
     );
 }
 

@@ -32,6 +32,8 @@ pub fn handle(ctx: &Ctx<'_>, request: ProduceRequest) -> Option<ProduceResponse>
     let mut answers: Vec<(String, Vec<PartitionProduceResponse>)> = Vec::new();
     let mut pending: Vec<Pending> = Vec::new();
     let mut appends: Vec<PartitionAppend> = Vec::new();
+    // Records and bytes of each pending append, for the metrics.
+    let mut sizes: Vec<(usize, usize)> = Vec::new();
 
     for topic_data in request.topic_data {
         let topic_index = answers.len();
@@ -81,6 +83,8 @@ pub fn handle(ctx: &Ctx<'_>, request: ProduceRequest) -> Option<ProduceResponse>
             match validated {
                 Ok((topic, batch)) => {
                     let log_append_time = batch.is_log_append_time();
+                    let raw_bytes = partition_data.records.as_ref().map_or(0, Vec::len);
+                    sizes.push((batch.records.len(), raw_bytes));
                     pending.push(Pending {
                         topic_index,
                         slot: partitions.len(),
@@ -148,6 +152,13 @@ pub fn handle(ctx: &Ctx<'_>, request: ProduceRequest) -> Option<ProduceResponse>
                         storage_error_code(&err).code();
                 }
             }
+        }
+    }
+
+    for (done, &(records, bytes)) in pending.iter().zip(&sizes) {
+        let (topic, partitions) = &answers[done.topic_index];
+        if partitions[done.slot].error_code == ErrorCode::None.code() {
+            crate::metrics::produced(&ctx.broker.metrics, topic, records, bytes);
         }
     }
 

@@ -7,6 +7,7 @@
 //! - [`configs`]: configs changed at run time (topics, brokers, groups).
 //! - [`log`]: appending records (group commit) and reading them back.
 //! - [`groups`]: consumer groups and their committed offsets.
+//! - [`tls`]: the `--database-url`, `sslmode` and TLS to PostgreSQL.
 
 pub mod cleaner;
 pub mod configs;
@@ -14,10 +15,11 @@ pub mod groups;
 pub mod log;
 pub mod producers;
 pub mod schema;
+pub mod tls;
 pub mod topics;
 pub mod transactions;
 
-use postgres::{Client, NoTls, Statement};
+use postgres::{Client, Statement};
 use std::collections::HashMap;
 use std::fmt;
 
@@ -64,13 +66,36 @@ pub struct Db {
 }
 
 impl Db {
+    /// Connects to the `--database-url`, with TLS as its `sslmode` says.
     pub fn connect(url: &str) -> Result<Db, StorageError> {
-        let client = Client::connect(url, NoTls)
-            .map_err(|e| StorageError::Unavailable(format!("cannot connect to PostgreSQL: {e}")))?;
+        tls::ConnectOptions::parse(url)
+            .map_err(|e| format!("invalid database URL: {e}"))
+            .and_then(|options| Db::open(&options))
+            .map_err(StorageError::Unavailable)
+    }
+
+    /// Connects to a parsed URL. The error is one line naming the target
+    /// (never the password) and what to change.
+    pub fn open(options: &tls::ConnectOptions) -> Result<Db, String> {
+        let client = options.connect().map_err(|why| {
+            format!(
+                "cannot connect to PostgreSQL at {}: {why}",
+                options.describe()
+            )
+        })?;
         Ok(Db {
             client,
             statements: HashMap::new(),
         })
+    }
+
+    /// Whether this session is TLS-encrypted, as the server sees it.
+    pub fn is_encrypted(&mut self) -> Result<bool, StorageError> {
+        let row = self.client.query_opt(
+            "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+            &[],
+        )?;
+        Ok(row.is_some_and(|r| r.get::<_, bool>(0)))
     }
 
     pub fn is_closed(&self) -> bool {
