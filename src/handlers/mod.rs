@@ -44,7 +44,7 @@ mod transactions;
 use crate::broker::Broker;
 use crate::metrics;
 use crate::protocol::header::{write_response_header, RequestHeader};
-use crate::protocol::messages as m;
+use crate::protocol::messages::Request;
 use crate::protocol::{ApiKey, DecodeError, ErrorCode, Reader, Writer};
 use crate::storage::StorageError;
 use std::net::SocketAddr;
@@ -136,129 +136,71 @@ type Body = Box<dyn FnOnce(&mut Writer)>;
 /// Decodes the body, runs the handler; returns how to write the response.
 fn route(ctx: &Ctx<'_>, key: ApiKey, r: &mut Reader<'_>) -> Result<Option<Body>, DecodeError> {
     let v = ctx.version;
-    macro_rules! answer {
-        ($request:ty, $handler:path) => {{
-            let request = <$request>::read(r, v)?;
-            let response = $handler(ctx, request);
+    macro_rules! respond {
+        ($response:expr) => {{
+            let response = $response;
             Some(Box::new(move |w: &mut Writer| response.write(w, v)) as Body)
         }};
     }
-    Ok(match key {
-        ApiKey::ApiVersions => answer!(m::api_versions::ApiVersionsRequest, api_versions::handle),
-        ApiKey::Metadata => answer!(m::metadata::MetadataRequest, metadata::handle),
-        ApiKey::Produce => {
-            let request = m::produce::ProduceRequest::read(r, v)?;
-            produce::handle(ctx, request)
-                .map(|response| Box::new(move |w: &mut Writer| response.write(w, v)) as Body)
+    Ok(match Request::read(key, r, v)? {
+        // acks=0: no response at all.
+        Request::Produce(request) => produce::handle(ctx, request)
+            .map(|response| Box::new(move |w: &mut Writer| response.write(w, v)) as Body),
+        Request::ApiVersions(request) => respond!(api_versions::handle(ctx, request)),
+        Request::Metadata(request) => respond!(metadata::handle(ctx, request)),
+        Request::Fetch(request) => respond!(fetch::handle(ctx, request)),
+        Request::ListOffsets(request) => respond!(list_offsets::handle(ctx, request)),
+        Request::OffsetForLeaderEpoch(request) => {
+            respond!(offset_for_leader_epoch::handle(ctx, request))
         }
-        ApiKey::Fetch => answer!(m::fetch::FetchRequest, fetch::handle),
-        ApiKey::ListOffsets => answer!(m::list_offsets::ListOffsetsRequest, list_offsets::handle),
-        ApiKey::OffsetForLeaderEpoch => answer!(
-            m::offset_for_leader_epoch::OffsetForLeaderEpochRequest,
-            offset_for_leader_epoch::handle
-        ),
-        ApiKey::CreateTopics => {
-            answer!(m::create_topics::CreateTopicsRequest, create_topics::handle)
+        Request::CreateTopics(request) => respond!(create_topics::handle(ctx, request)),
+        Request::DeleteTopics(request) => respond!(delete_topics::handle(ctx, request)),
+        Request::InitProducerId(request) => respond!(init_producer_id::handle(ctx, request)),
+        Request::AddPartitionsToTxn(request) => {
+            respond!(transactions::add_partitions(ctx, request))
         }
-        ApiKey::DeleteTopics => {
-            answer!(m::delete_topics::DeleteTopicsRequest, delete_topics::handle)
+        Request::AddOffsetsToTxn(request) => respond!(transactions::add_offsets(ctx, request)),
+        Request::EndTxn(request) => respond!(transactions::end(ctx, request)),
+        Request::TxnOffsetCommit(request) => respond!(transactions::commit_offsets(ctx, request)),
+        Request::DescribeProducers(request) => {
+            respond!(transaction_admin::describe_producers(ctx, request))
         }
-        ApiKey::InitProducerId => answer!(
-            m::init_producer_id::InitProducerIdRequest,
-            init_producer_id::handle
-        ),
-        ApiKey::AddPartitionsToTxn => answer!(
-            m::add_partitions_to_txn::AddPartitionsToTxnRequest,
-            transactions::add_partitions
-        ),
-        ApiKey::AddOffsetsToTxn => answer!(
-            m::add_offsets_to_txn::AddOffsetsToTxnRequest,
-            transactions::add_offsets
-        ),
-        ApiKey::EndTxn => answer!(m::end_txn::EndTxnRequest, transactions::end),
-        ApiKey::TxnOffsetCommit => answer!(
-            m::txn_offset_commit::TxnOffsetCommitRequest,
-            transactions::commit_offsets
-        ),
-        ApiKey::DescribeProducers => answer!(
-            m::describe_producers::DescribeProducersRequest,
-            transaction_admin::describe_producers
-        ),
-        ApiKey::DescribeTransactions => answer!(
-            m::describe_transactions::DescribeTransactionsRequest,
-            transaction_admin::describe_transactions
-        ),
-        ApiKey::ListTransactions => answer!(
-            m::list_transactions::ListTransactionsRequest,
-            transaction_admin::list_transactions
-        ),
-        ApiKey::DescribeCluster => answer!(
-            m::describe_cluster::DescribeClusterRequest,
-            describe_cluster::handle
-        ),
-        ApiKey::FindCoordinator => answer!(
-            m::find_coordinator::FindCoordinatorRequest,
-            find_coordinator::handle
-        ),
-        ApiKey::JoinGroup => answer!(m::join_group::JoinGroupRequest, join_group::handle),
-        ApiKey::SyncGroup => answer!(m::sync_group::SyncGroupRequest, sync_group::handle),
-        ApiKey::Heartbeat => answer!(m::heartbeat::HeartbeatRequest, heartbeat::handle),
-        ApiKey::LeaveGroup => answer!(m::leave_group::LeaveGroupRequest, leave_group::handle),
-        ApiKey::OffsetCommit => {
-            answer!(m::offset_commit::OffsetCommitRequest, offset_commit::handle)
+        Request::DescribeTransactions(request) => {
+            respond!(transaction_admin::describe_transactions(ctx, request))
         }
-        ApiKey::OffsetFetch => answer!(m::offset_fetch::OffsetFetchRequest, offset_fetch::handle),
-        ApiKey::DescribeGroups => answer!(
-            m::describe_groups::DescribeGroupsRequest,
-            describe_groups::handle
-        ),
-        ApiKey::ListGroups => answer!(m::list_groups::ListGroupsRequest, list_groups::handle),
-        ApiKey::DeleteGroups => {
-            answer!(m::delete_groups::DeleteGroupsRequest, delete_groups::handle)
+        Request::ListTransactions(request) => {
+            respond!(transaction_admin::list_transactions(ctx, request))
         }
-        ApiKey::OffsetDelete => {
-            answer!(m::offset_delete::OffsetDeleteRequest, offset_delete::handle)
+        Request::DescribeCluster(request) => respond!(describe_cluster::handle(ctx, request)),
+        Request::FindCoordinator(request) => respond!(find_coordinator::handle(ctx, request)),
+        Request::JoinGroup(request) => respond!(join_group::handle(ctx, request)),
+        Request::SyncGroup(request) => respond!(sync_group::handle(ctx, request)),
+        Request::Heartbeat(request) => respond!(heartbeat::handle(ctx, request)),
+        Request::LeaveGroup(request) => respond!(leave_group::handle(ctx, request)),
+        Request::OffsetCommit(request) => respond!(offset_commit::handle(ctx, request)),
+        Request::OffsetFetch(request) => respond!(offset_fetch::handle(ctx, request)),
+        Request::DescribeGroups(request) => respond!(describe_groups::handle(ctx, request)),
+        Request::ListGroups(request) => respond!(list_groups::handle(ctx, request)),
+        Request::DeleteGroups(request) => respond!(delete_groups::handle(ctx, request)),
+        Request::OffsetDelete(request) => respond!(offset_delete::handle(ctx, request)),
+        Request::DescribeConfigs(request) => respond!(describe_configs::handle(ctx, request)),
+        Request::AlterConfigs(request) => respond!(alter_configs::handle(ctx, request)),
+        Request::IncrementalAlterConfigs(request) => {
+            respond!(incremental_alter_configs::handle(ctx, request))
         }
-        ApiKey::DescribeConfigs => answer!(
-            m::describe_configs::DescribeConfigsRequest,
-            describe_configs::handle
-        ),
-        ApiKey::AlterConfigs => {
-            answer!(m::alter_configs::AlterConfigsRequest, alter_configs::handle)
+        Request::CreatePartitions(request) => respond!(create_partitions::handle(ctx, request)),
+        Request::DeleteRecords(request) => respond!(delete_records::handle(ctx, request)),
+        Request::DescribeLogDirs(request) => respond!(describe_log_dirs::handle(ctx, request)),
+        Request::ElectLeaders(request) => respond!(elect_leaders::handle(ctx, request)),
+        Request::ListPartitionReassignments(request) => {
+            respond!(list_partition_reassignments::handle(ctx, request))
         }
-        ApiKey::IncrementalAlterConfigs => answer!(
-            m::incremental_alter_configs::IncrementalAlterConfigsRequest,
-            incremental_alter_configs::handle
-        ),
-        ApiKey::CreatePartitions => answer!(
-            m::create_partitions::CreatePartitionsRequest,
-            create_partitions::handle
-        ),
-        ApiKey::DeleteRecords => {
-            answer!(
-                m::delete_records::DeleteRecordsRequest,
-                delete_records::handle
-            )
+        Request::DescribeClientQuotas(request) => {
+            respond!(describe_client_quotas::handle(ctx, request))
         }
-        ApiKey::DescribeLogDirs => answer!(
-            m::describe_log_dirs::DescribeLogDirsRequest,
-            describe_log_dirs::handle
-        ),
-        ApiKey::ElectLeaders => {
-            answer!(m::elect_leaders::ElectLeadersRequest, elect_leaders::handle)
+        Request::DescribeTopicPartitions(request) => {
+            respond!(describe_topic_partitions::handle(ctx, request))
         }
-        ApiKey::ListPartitionReassignments => answer!(
-            m::list_partition_reassignments::ListPartitionReassignmentsRequest,
-            list_partition_reassignments::handle
-        ),
-        ApiKey::DescribeClientQuotas => answer!(
-            m::describe_client_quotas::DescribeClientQuotasRequest,
-            describe_client_quotas::handle
-        ),
-        ApiKey::DescribeTopicPartitions => answer!(
-            m::describe_topic_partitions::DescribeTopicPartitionsRequest,
-            describe_topic_partitions::handle
-        ),
     })
 }
 

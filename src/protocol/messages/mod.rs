@@ -49,3 +49,69 @@ pub mod offset_for_leader_epoch;
 pub mod produce;
 pub mod sync_group;
 pub mod txn_offset_commit;
+
+use super::primitives::{Reader, Result};
+use super::ApiKey;
+
+/// Declares [`Request`]: one variant per API, each holding that API's
+/// decoded request, and the one place a body is decoded by (key, version).
+macro_rules! requests {
+    ($($key:ident => $module:ident::$request:ident,)*) => {
+        /// A decoded request body, by API.
+        #[derive(Debug)]
+        pub enum Request {
+            $($key($module::$request),)*
+        }
+
+        impl Request {
+            /// Decodes the body of a `key` request at `version` (the
+            /// caller checks the version is one we advertise).
+            pub fn read(key: ApiKey, r: &mut Reader<'_>, version: i16) -> Result<Request> {
+                Ok(match key {
+                    $(ApiKey::$key => Request::$key($module::$request::read(r, version)?),)*
+                })
+            }
+        }
+    };
+}
+
+requests! {
+    AddOffsetsToTxn => add_offsets_to_txn::AddOffsetsToTxnRequest,
+    AddPartitionsToTxn => add_partitions_to_txn::AddPartitionsToTxnRequest,
+    AlterConfigs => alter_configs::AlterConfigsRequest,
+    ApiVersions => api_versions::ApiVersionsRequest,
+    CreatePartitions => create_partitions::CreatePartitionsRequest,
+    CreateTopics => create_topics::CreateTopicsRequest,
+    DeleteGroups => delete_groups::DeleteGroupsRequest,
+    DeleteRecords => delete_records::DeleteRecordsRequest,
+    DeleteTopics => delete_topics::DeleteTopicsRequest,
+    DescribeClientQuotas => describe_client_quotas::DescribeClientQuotasRequest,
+    DescribeCluster => describe_cluster::DescribeClusterRequest,
+    DescribeConfigs => describe_configs::DescribeConfigsRequest,
+    DescribeGroups => describe_groups::DescribeGroupsRequest,
+    DescribeLogDirs => describe_log_dirs::DescribeLogDirsRequest,
+    DescribeProducers => describe_producers::DescribeProducersRequest,
+    DescribeTopicPartitions => describe_topic_partitions::DescribeTopicPartitionsRequest,
+    DescribeTransactions => describe_transactions::DescribeTransactionsRequest,
+    ElectLeaders => elect_leaders::ElectLeadersRequest,
+    EndTxn => end_txn::EndTxnRequest,
+    Fetch => fetch::FetchRequest,
+    FindCoordinator => find_coordinator::FindCoordinatorRequest,
+    Heartbeat => heartbeat::HeartbeatRequest,
+    IncrementalAlterConfigs => incremental_alter_configs::IncrementalAlterConfigsRequest,
+    InitProducerId => init_producer_id::InitProducerIdRequest,
+    JoinGroup => join_group::JoinGroupRequest,
+    LeaveGroup => leave_group::LeaveGroupRequest,
+    ListGroups => list_groups::ListGroupsRequest,
+    ListOffsets => list_offsets::ListOffsetsRequest,
+    ListPartitionReassignments => list_partition_reassignments::ListPartitionReassignmentsRequest,
+    ListTransactions => list_transactions::ListTransactionsRequest,
+    Metadata => metadata::MetadataRequest,
+    OffsetCommit => offset_commit::OffsetCommitRequest,
+    OffsetDelete => offset_delete::OffsetDeleteRequest,
+    OffsetFetch => offset_fetch::OffsetFetchRequest,
+    OffsetForLeaderEpoch => offset_for_leader_epoch::OffsetForLeaderEpochRequest,
+    Produce => produce::ProduceRequest,
+    SyncGroup => sync_group::SyncGroupRequest,
+    TxnOffsetCommit => txn_offset_commit::TxnOffsetCommitRequest,
+}
