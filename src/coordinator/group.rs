@@ -601,13 +601,21 @@ impl Group {
                 if !due {
                     return;
                 }
-                if self.new_member_added && !remaining.is_zero() {
+                let delay = config.initial_rebalance_delay.min(remaining);
+                if self.new_member_added && !delay.is_zero() {
                     self.new_member_added = false;
-                    let delay = config.initial_rebalance_delay.min(remaining);
                     self.join_phase = JoinPhase::InitialDelay {
                         remaining: remaining - delay,
                     };
                     self.join_deadline = Some(now + delay);
+                    return;
+                }
+                // Unlike Kafka, also wait for the members just told
+                // MEMBER_ID_REQUIRED: they are on their way back, and a
+                // fleet started together should form one generation even
+                // with no initial delay. A member that never returns holds
+                // this up only until its id expires (its session timeout).
+                if !self.pending_members.is_empty() {
                     return;
                 }
             }

@@ -205,6 +205,12 @@ impl GroupCoordinator {
         };
         let member_id = params.member_id.clone();
         let mut group = slot.lock();
+        log::debug!(
+            "group {group_id}: join from {:?} ({:?}) in {}",
+            member_id,
+            params.client_id,
+            group.state.name()
+        );
         let answer = group.join(params, Instant::now(), &self.config);
         self.changed(&slot, &mut group);
         match answer {
