@@ -526,7 +526,7 @@ fn writer_loop(broker: &Weak<Broker>, queue: &Receiver<GroupWrite>) {
                 broker.groups.write(&broker.pool, batch);
             }
             Err(crossbeam_channel::RecvTimeoutError::Timeout) => {
-                let stopping = broker.upgrade().map_or(true, |b| b.shutdown.is_requested());
+                let stopping = broker.upgrade().is_none_or(|b| b.shutdown.is_requested());
                 if stopping {
                     return;
                 }
