@@ -190,6 +190,9 @@ pub struct Group {
     pub revision: u64,
     /// The revision last handed to the writer of those facts.
     pub saved_revision: u64,
+    /// PostgreSQL knows this group (its state or offsets were written).
+    /// A group that never got that far is forgotten once it is idle.
+    pub durable: bool,
 }
 
 impl Group {
@@ -213,6 +216,7 @@ impl Group {
             next_ticket: 1,
             revision: 0,
             saved_revision: 0,
+            durable: false,
         }
     }
 
@@ -222,6 +226,7 @@ impl Group {
         let mut group = Group::new(id);
         group.protocol_type = protocol_type;
         group.generation = generation;
+        group.durable = true;
         group
     }
 
@@ -231,6 +236,16 @@ impl Group {
 
     pub fn has_members(&self) -> bool {
         !self.members.is_empty()
+    }
+
+    /// Empty, idle and unknown to PostgreSQL: e.g. a client got
+    /// MEMBER_ID_REQUIRED and never came back. Nothing would be lost by
+    /// forgetting it.
+    pub fn is_forgettable(&self) -> bool {
+        self.state == GroupState::Empty
+            && !self.durable
+            && self.members.is_empty()
+            && self.pending_members.is_empty()
     }
 
     /// The answer for a ticket, once it is ready.
@@ -952,6 +967,7 @@ impl Group {
             return Err(ErrorCode::CoordinatorNotAvailable);
         }
         if generation < 0 && self.state == GroupState::Empty {
+            self.durable = true;
             return Ok(());
         }
         if generation >= 0 || !id.is_empty() || instance_id.is_some() {
