@@ -213,8 +213,10 @@ CREATE TABLE IF NOT EXISTS kafkaesque.committed_offsets (
     committed_offset bigint NOT NULL,
     -- Leader epoch of the last consumed record (KIP-320), -1 if unknown.
     leader_epoch     integer NOT NULL DEFAULT -1,
-    -- The client's free-form metadata string, verbatim.
-    metadata         text NOT NULL DEFAULT '',
+    -- The client's free-form metadata string, verbatim, as its UTF-8 bytes
+    -- (bytea because clients may put NUL characters in it, which a text
+    -- column refuses); read it with convert_from(metadata, 'UTF8').
+    metadata         bytea NOT NULL DEFAULT '',
     committed_at     timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (group_id, topic, partition)
 );

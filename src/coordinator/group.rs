@@ -190,6 +190,9 @@ pub struct Group {
     pub revision: u64,
     /// The revision last handed to the writer of those facts.
     pub saved_revision: u64,
+    /// PostgreSQL knows this group (its state or offsets were written).
+    /// A group that never got that far is forgotten once it is idle.
+    pub durable: bool,
 }
 
 impl Group {
@@ -213,6 +216,7 @@ impl Group {
             next_ticket: 1,
             revision: 0,
             saved_revision: 0,
+            durable: false,
         }
     }
 
@@ -222,6 +226,7 @@ impl Group {
         let mut group = Group::new(id);
         group.protocol_type = protocol_type;
         group.generation = generation;
+        group.durable = true;
         group
     }
 
@@ -231,6 +236,16 @@ impl Group {
 
     pub fn has_members(&self) -> bool {
         !self.members.is_empty()
+    }
+
+    /// Empty, idle and unknown to PostgreSQL: e.g. a client got
+    /// MEMBER_ID_REQUIRED and never came back. Nothing would be lost by
+    /// forgetting it.
+    pub fn is_forgettable(&self) -> bool {
+        self.state == GroupState::Empty
+            && !self.durable
+            && self.members.is_empty()
+            && self.pending_members.is_empty()
     }
 
     /// The answer for a ticket, once it is ready.
@@ -601,13 +616,21 @@ impl Group {
                 if !due {
                     return;
                 }
-                if self.new_member_added && !remaining.is_zero() {
+                let delay = config.initial_rebalance_delay.min(remaining);
+                if self.new_member_added && !delay.is_zero() {
                     self.new_member_added = false;
-                    let delay = config.initial_rebalance_delay.min(remaining);
                     self.join_phase = JoinPhase::InitialDelay {
                         remaining: remaining - delay,
                     };
                     self.join_deadline = Some(now + delay);
+                    return;
+                }
+                // Unlike Kafka, also wait for the members just told
+                // MEMBER_ID_REQUIRED: they are on their way back, and a
+                // fleet started together should form one generation even
+                // with no initial delay. A member that never returns holds
+                // this up only until its id expires (its session timeout).
+                if !self.pending_members.is_empty() {
                     return;
                 }
             }
@@ -944,6 +967,7 @@ impl Group {
             return Err(ErrorCode::CoordinatorNotAvailable);
         }
         if generation < 0 && self.state == GroupState::Empty {
+            self.durable = true;
             return Ok(());
         }
         if generation >= 0 || !id.is_empty() || instance_id.is_some() {
@@ -1086,4 +1110,343 @@ fn random_uuid() -> uuid::Uuid {
         half.copy_from_slice(&hasher.finish().to_be_bytes());
     }
     uuid::Builder::from_random_bytes(bytes).into_uuid()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SECOND: Duration = Duration::from_secs(1);
+
+    fn config() -> GroupConfig {
+        GroupConfig {
+            min_session_timeout: Duration::from_secs(6),
+            max_session_timeout: Duration::from_secs(1800),
+            initial_rebalance_delay: Duration::ZERO,
+        }
+    }
+
+    fn params(member_id: &str, protocols: &[&str]) -> JoinParams {
+        JoinParams {
+            member_id: member_id.to_string(),
+            instance_id: None,
+            client_id: "client".to_string(),
+            client_host: "/127.0.0.1".to_string(),
+            session_timeout: Duration::from_secs(10),
+            rebalance_timeout: Duration::from_secs(30),
+            protocol_type: "consumer".to_string(),
+            protocols: protocols
+                .iter()
+                .map(|name| JoinGroupRequestProtocol {
+                    name: name.to_string(),
+                    metadata: format!("{name}-metadata").into_bytes(),
+                })
+                .collect(),
+            require_known_member_id: true,
+            supports_skip_assignment: false,
+        }
+    }
+
+    fn sync(member_id: &str, generation: i32, assignments: &[(&str, &[u8])]) -> SyncParams {
+        SyncParams {
+            member_id: member_id.to_string(),
+            instance_id: None,
+            generation,
+            protocol_type: None,
+            protocol_name: None,
+            assignments: assignments
+                .iter()
+                .map(|(id, a)| (id.to_string(), a.to_vec()))
+                .collect(),
+        }
+    }
+
+    fn now_answer<T: std::fmt::Debug>(answer: Answer<T>) -> T {
+        match answer {
+            Answer::Now(t) => t,
+            Answer::Later(ticket) => panic!("expected an answer now, got ticket {ticket}"),
+        }
+    }
+
+    fn ticket<T: std::fmt::Debug>(answer: Answer<T>) -> Ticket {
+        match answer {
+            Answer::Later(ticket) => ticket,
+            Answer::Now(t) => panic!("expected to wait, got {t:?}"),
+        }
+    }
+
+    fn join_reply(group: &mut Group, ticket: Ticket) -> JoinGroupResponse {
+        match group.take_reply(ticket) {
+            Some(Reply::Join(r)) => r,
+            other => panic!("expected a JoinGroup reply, got {other:?}"),
+        }
+    }
+
+    fn sync_reply(group: &mut Group, ticket: Ticket) -> SyncGroupResponse {
+        match group.take_reply(ticket) {
+            Some(Reply::Sync(r)) => r,
+            other => panic!("expected a SyncGroup reply, got {other:?}"),
+        }
+    }
+
+    /// The first JoinGroup of a v4+ member: MEMBER_ID_REQUIRED and its id.
+    fn member_id_for(group: &mut Group, now: Instant) -> String {
+        let first = now_answer(group.join(params("", &["range"]), now, &config()));
+        assert_eq!(first.error_code, ErrorCode::MemberIdRequired.code());
+        assert!(first.member_id.starts_with("client-"));
+        first.member_id
+    }
+
+    /// Joins a new dynamic member the v4+ way (MEMBER_ID_REQUIRED first)
+    /// and returns its id and join ticket.
+    fn join_new(group: &mut Group, now: Instant, protocols: &[&str]) -> (String, Ticket) {
+        let id = member_id_for(group, now);
+        let t = ticket(group.join(params(&id, protocols), now, &config()));
+        (id, t)
+    }
+
+    #[test]
+    fn a_lone_member_forms_the_first_generation() {
+        let now = Instant::now();
+        let mut group = Group::new("g".into());
+        let (id, t) = join_new(&mut group, now, &["range"]);
+        let joined = join_reply(&mut group, t);
+        assert_eq!(joined.error_code, 0);
+        assert_eq!(joined.generation_id, 1);
+        assert_eq!(joined.leader, id);
+        assert_eq!(joined.protocol_name.as_deref(), Some("range"));
+        assert_eq!(joined.members.len(), 1);
+        assert_eq!(joined.members[0].metadata, b"range-metadata");
+        assert_eq!(group.state, GroupState::CompletingRebalance);
+
+        let t = ticket(group.sync(sync(&id, 1, &[(&id, b"all of it")]), now));
+        assert_eq!(sync_reply(&mut group, t).assignment, b"all of it");
+        assert_eq!(group.state, GroupState::Stable);
+        assert_eq!(group.heartbeat(&id, None, 1, now), ErrorCode::None);
+        assert_eq!(
+            group.heartbeat(&id, None, 0, now),
+            ErrorCode::IllegalGeneration
+        );
+        assert_eq!(
+            group.heartbeat("stranger", None, 1, now),
+            ErrorCode::UnknownMemberId
+        );
+    }
+
+    #[test]
+    fn session_timeouts_outside_the_broker_limits_are_refused() {
+        let mut group = Group::new("g".into());
+        for millis in [5_999, 1_800_001] {
+            let mut p = params("", &["range"]);
+            p.session_timeout = Duration::from_millis(millis);
+            let answer = now_answer(group.join(p, Instant::now(), &config()));
+            assert_eq!(answer.error_code, ErrorCode::InvalidSessionTimeout.code());
+        }
+    }
+
+    #[test]
+    fn a_second_member_rebalances_and_the_leader_assigns_for_both() {
+        let now = Instant::now();
+        let mut group = Group::new("g".into());
+        let (a, t) = join_new(&mut group, now, &["range"]);
+        join_reply(&mut group, t);
+        let t = ticket(group.sync(sync(&a, 1, &[(&a, b"a1")]), now));
+        sync_reply(&mut group, t);
+
+        let (b, tb) = join_new(&mut group, now, &["range"]);
+        assert_eq!(group.state, GroupState::PreparingRebalance);
+        assert!(group.take_reply(tb).is_none(), "b waits for a to rejoin");
+        assert_eq!(
+            group.heartbeat(&a, None, 1, now),
+            ErrorCode::RebalanceInProgress
+        );
+
+        let ta = ticket(group.join(params(&a, &["range"]), now, &config()));
+        let (ja, jb) = (join_reply(&mut group, ta), join_reply(&mut group, tb));
+        assert_eq!((ja.generation_id, jb.generation_id), (2, 2));
+        assert_eq!(ja.leader, a);
+        assert_eq!(jb.leader, a);
+        assert_eq!(ja.members.len(), 2, "the leader sees every member");
+        assert!(jb.members.is_empty(), "followers see none");
+
+        // The follower waits for the leader's assignment...
+        let tb = ticket(group.sync(sync(&b, 2, &[]), now));
+        assert!(group.take_reply(tb).is_none());
+        // ...which leaves b out: b gets an empty assignment.
+        let ta = ticket(group.sync(sync(&a, 2, &[(&a, b"everything")]), now));
+        assert_eq!(sync_reply(&mut group, ta).assignment, b"everything");
+        let sb = sync_reply(&mut group, tb);
+        assert_eq!((sb.error_code, sb.assignment.len()), (0, 0));
+        assert_eq!(group.state, GroupState::Stable);
+    }
+
+    #[test]
+    fn an_expired_member_is_removed_and_the_rest_rebalance() {
+        let start = Instant::now();
+        let mut group = Group::new("g".into());
+        let (a, b) = (
+            member_id_for(&mut group, start),
+            member_id_for(&mut group, start),
+        );
+        let t = ticket(group.join(params(&a, &["range"]), start, &config()));
+        assert!(
+            group.take_reply(t).is_none(),
+            "b's id is pending: wait for it"
+        );
+        let tb = ticket(group.join(params(&b, &["range"]), start, &config()));
+        let ja = join_reply(&mut group, t);
+        join_reply(&mut group, tb);
+        assert_eq!(ja.members.len(), 2);
+        // The follower first (it waits), then the leader.
+        for id in [&b, &a] {
+            let _ = ticket(group.sync(sync(id, 1, &[(&a, b"x"), (&b, b"y")]), start));
+        }
+        assert_eq!(group.state, GroupState::Stable);
+
+        // a keeps heartbeating, b goes silent.
+        let later = start + 8 * SECOND;
+        assert_eq!(group.heartbeat(&a, None, 1, later), ErrorCode::None);
+        assert!(group.tick(start + 11 * SECOND, &config()));
+        assert_eq!(group.state, GroupState::PreparingRebalance);
+        assert_eq!(
+            group.heartbeat(&b, None, 1, later),
+            ErrorCode::UnknownMemberId
+        );
+        let t = ticket(group.join(params(&a, &["range"]), later, &config()));
+        let joined = join_reply(&mut group, t);
+        assert_eq!((joined.generation_id, joined.members.len()), (2, 1));
+    }
+
+    #[test]
+    fn a_rebalance_drops_members_that_do_not_rejoin_in_time() {
+        let start = Instant::now();
+        let mut group = Group::new("g".into());
+        let (a, b) = (
+            member_id_for(&mut group, start),
+            member_id_for(&mut group, start),
+        );
+        let t = ticket(group.join(params(&a, &["range"]), start, &config()));
+        let tb = ticket(group.join(params(&b, &["range"]), start, &config()));
+        join_reply(&mut group, t);
+        join_reply(&mut group, tb);
+        // a's metadata changes: rebalance; b keeps heartbeating but never rejoins.
+        let ta = ticket(group.join(params(&a, &["range", "roundrobin"]), start, &config()));
+        for s in 1..30 {
+            assert_eq!(
+                group.heartbeat(&b, None, 1, start + s * SECOND),
+                ErrorCode::RebalanceInProgress
+            );
+            group.tick(start + s * SECOND, &config());
+        }
+        assert!(group.take_reply(ta).is_none());
+        group.tick(start + 31 * SECOND, &config());
+        let joined = join_reply(&mut group, ta);
+        assert_eq!((joined.generation_id, joined.members.len()), (2, 1));
+        assert_eq!(
+            group.heartbeat(&b, None, 1, start + 31 * SECOND),
+            ErrorCode::UnknownMemberId
+        );
+    }
+
+    #[test]
+    fn a_static_member_returns_without_a_rebalance_and_fences_its_old_id() {
+        let now = Instant::now();
+        let mut group = Group::new("g".into());
+        let mut p = params("", &["range"]);
+        p.instance_id = Some("instance-1".into());
+        let t = ticket(group.join(p.clone(), now, &config()));
+        let old = join_reply(&mut group, t).member_id;
+        let t = ticket(group.sync(sync(&old, 1, &[(&old, b"mine")]), now));
+        sync_reply(&mut group, t);
+
+        let answer = now_answer(group.join(p, now, &config()));
+        assert_eq!(answer.error_code, 0);
+        assert_eq!(answer.generation_id, 1, "no new generation");
+        assert_ne!(answer.member_id, old);
+        assert_eq!(group.state, GroupState::Stable);
+        let mut s = sync(&answer.member_id, 1, &[]);
+        s.instance_id = Some("instance-1".into());
+        assert_eq!(now_answer(group.sync(s, now)).assignment, b"mine");
+        assert_eq!(
+            group.heartbeat(&old, Some("instance-1"), 1, now),
+            ErrorCode::FencedInstanceId
+        );
+    }
+
+    #[test]
+    fn offset_commits_are_checked_against_the_generation() {
+        let now = Instant::now();
+        let mut group = Group::new("g".into());
+        assert_eq!(
+            group.validate_commit("", None, -1, now),
+            Ok(()),
+            "simple commit"
+        );
+        let (a, t) = join_new(&mut group, now, &["range"]);
+        join_reply(&mut group, t);
+        assert_eq!(
+            group.validate_commit(&a, None, 1, now),
+            Err(ErrorCode::RebalanceInProgress)
+        );
+        let t = ticket(group.sync(sync(&a, 1, &[]), now));
+        sync_reply(&mut group, t);
+        assert_eq!(group.validate_commit(&a, None, 1, now), Ok(()));
+        assert_eq!(
+            group.validate_commit(&a, None, 0, now),
+            Err(ErrorCode::IllegalGeneration)
+        );
+        assert_eq!(
+            group.validate_commit("x", None, 1, now),
+            Err(ErrorCode::UnknownMemberId)
+        );
+        assert_eq!(
+            group.validate_commit("", None, -1, now),
+            Err(ErrorCode::UnknownMemberId)
+        );
+    }
+
+    #[test]
+    fn the_protocol_most_members_prefer_wins_among_those_all_support() {
+        let now = Instant::now();
+        let mut group = Group::new("g".into());
+        let ids: Vec<String> = (0..3).map(|_| member_id_for(&mut group, now)).collect();
+        let preferences: [&[&str]; 3] = [
+            &["roundrobin", "range"],
+            &["range", "roundrobin"],
+            &["range", "sticky", "roundrobin"],
+        ];
+        let tickets: Vec<Ticket> = ids
+            .iter()
+            .zip(preferences)
+            .map(|(id, p)| ticket(group.join(params(id, p), now, &config())))
+            .collect();
+        assert_eq!(
+            join_reply(&mut group, tickets[2]).protocol_name.as_deref(),
+            Some("range")
+        );
+        // A member sharing no protocol with the group is refused.
+        let answer = now_answer(group.join(params("", &["sticky"]), now, &config()));
+        assert_eq!(
+            answer.error_code,
+            ErrorCode::InconsistentGroupProtocol.code()
+        );
+    }
+
+    #[test]
+    fn leaving_members_rebalance_the_rest() {
+        let now = Instant::now();
+        let mut group = Group::new("g".into());
+        let (a, t) = join_new(&mut group, now, &["range"]);
+        join_reply(&mut group, t);
+        assert_eq!(
+            group.leave("stranger", None, now, &config()),
+            ErrorCode::UnknownMemberId
+        );
+        assert_eq!(group.leave(&a, None, now, &config()), ErrorCode::None);
+        // The only member left mid-rebalance: the group is empty again.
+        assert_eq!(group.state, GroupState::PreparingRebalance);
+        group.tick(now, &config());
+        assert_eq!(group.state, GroupState::Empty);
+        assert!(!group.has_members());
+    }
 }

@@ -51,6 +51,10 @@ const TICK: Duration = Duration::from_millis(100);
 /// shutdown flag again (it is woken at once when its answer is ready).
 const WAIT_SLICE: Duration = Duration::from_millis(250);
 
+/// How long a group that never reached PostgreSQL may sit idle before it
+/// is forgotten; long enough that no request is still on its way to it.
+const FORGET_AFTER: Duration = Duration::from_secs(60);
+
 /// Most group-state writes the writer commits in one transaction.
 const MAX_WRITE_BATCH: usize = 256;
 
@@ -58,6 +62,7 @@ const MAX_WRITE_BATCH: usize = 256;
 struct GroupSlot {
     group: Mutex<Group>,
     changed: Condvar,
+    created: Instant,
 }
 
 impl GroupSlot {
@@ -65,6 +70,7 @@ impl GroupSlot {
         Arc::new(GroupSlot {
             group: Mutex::new(group),
             changed: Condvar::new(),
+            created: Instant::now(),
         })
     }
 
@@ -138,6 +144,14 @@ impl GroupCoordinator {
         self.groups.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// Forgets a group (already marked Dead), unless its id was reused.
+    fn unmap(&self, group_id: &str, slot: &Arc<GroupSlot>) {
+        let mut map = self.map();
+        if map.get(group_id).is_some_and(|s| Arc::ptr_eq(s, slot)) {
+            map.remove(group_id);
+        }
+    }
+
     fn all_slots(&self) -> Vec<Arc<GroupSlot>> {
         self.map().values().cloned().collect()
     }
@@ -148,6 +162,7 @@ impl GroupCoordinator {
             return;
         }
         group.saved_revision = group.revision;
+        group.durable = true;
         let _ = self.writes.send(GroupWrite::Save(GroupRow {
             group_id: group.id.clone(),
             protocol_type: group.protocol_type.clone().unwrap_or_default(),
@@ -205,6 +220,12 @@ impl GroupCoordinator {
         };
         let member_id = params.member_id.clone();
         let mut group = slot.lock();
+        log::debug!(
+            "group {group_id}: join from {:?} ({:?}) in {}",
+            member_id,
+            params.client_id,
+            group.state.name()
+        );
         let answer = group.join(params, Instant::now(), &self.config);
         self.changed(&slot, &mut group);
         match answer {
@@ -371,10 +392,7 @@ impl GroupCoordinator {
             GroupState::Empty => {
                 group.mark_dead();
                 slot.changed.notify_all();
-                let mut map = self.map();
-                if map.get(group_id).is_some_and(|s| Arc::ptr_eq(s, &slot)) {
-                    map.remove(group_id);
-                }
+                self.unmap(group_id, &slot);
                 Ok(())
             }
             _ => Err(ErrorCode::NonEmptyGroup),
@@ -423,6 +441,12 @@ impl GroupCoordinator {
             let mut group = slot.lock();
             if group.tick(now, &self.config) {
                 self.changed(&slot, &mut group);
+            }
+            if group.is_forgettable() && slot.created.elapsed() > FORGET_AFTER {
+                // Dead first: a join racing with this answers
+                // COORDINATOR_NOT_AVAILABLE and retries into a new group.
+                group.mark_dead();
+                self.unmap(&group.id, &slot);
             }
         }
     }
@@ -520,7 +544,7 @@ fn writer_loop(broker: &Weak<Broker>, queue: &Receiver<GroupWrite>) {
                 broker.groups.write(&broker.pool, batch);
             }
             Err(crossbeam_channel::RecvTimeoutError::Timeout) => {
-                let stopping = broker.upgrade().map_or(true, |b| b.shutdown.is_requested());
+                let stopping = broker.upgrade().is_none_or(|b| b.shutdown.is_requested());
                 if stopping {
                     return;
                 }

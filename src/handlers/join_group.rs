@@ -11,6 +11,13 @@ pub fn handle(ctx: &Ctx<'_>, request: JoinGroupRequest) -> JoinGroupResponse {
     if request.group_id.is_empty() {
         return join_error(ErrorCode::InvalidGroupId, &request.member_id);
     }
+    // The coordinator keeps every member's metadata; Kafka's limit is the
+    // largest record its group log takes, and a larger one fails the write
+    // with an error clients see as UNKNOWN_SERVER_ERROR.
+    let metadata_bytes: usize = request.protocols.iter().map(|p| p.metadata.len()).sum();
+    if metadata_bytes > ctx.broker.config.message_max_bytes.max(0) as usize {
+        return join_error(ErrorCode::UnknownServerError, &request.member_id);
+    }
     let millis = |ms: i32| Duration::from_millis(u64::try_from(ms).unwrap_or(0));
     // v0 has no rebalance timeout: the session timeout plays its part.
     let rebalance_timeout = if ctx.version == 0 {

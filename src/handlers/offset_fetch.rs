@@ -80,7 +80,7 @@ fn fetch_group(
         // Everything committed, grouped by topic (rows come sorted).
         let mut topics: Vec<OffsetFetchResponseTopic> = Vec::new();
         for row in committed {
-            if topics.last().map_or(true, |t| t.name != row.topic) {
+            if topics.last().is_none_or(|t| t.name != row.topic) {
                 topics.push(OffsetFetchResponseTopic {
                     name: row.topic.clone(),
                     partitions: Vec::new(),

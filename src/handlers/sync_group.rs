@@ -10,6 +10,12 @@ pub fn handle(ctx: &Ctx<'_>, request: SyncGroupRequest) -> SyncGroupResponse {
     if request.group_id.is_empty() {
         return sync_error(ErrorCode::InvalidGroupId);
     }
+    // As for JoinGroup's metadata: an assignment Kafka could not write to
+    // its group log fails with UNKNOWN_SERVER_ERROR.
+    let assignment_bytes: usize = request.assignments.iter().map(|a| a.assignment.len()).sum();
+    if assignment_bytes > ctx.broker.config.message_max_bytes.max(0) as usize {
+        return sync_error(ErrorCode::UnknownServerError);
+    }
     let params = SyncParams {
         member_id: request.member_id,
         instance_id: request.group_instance_id,

@@ -127,7 +127,7 @@ pub fn commit(
                 &o.partition,
                 &o.offset,
                 &o.leader_epoch,
-                &o.metadata,
+                &o.metadata.as_bytes(),
             ],
         )?;
     }
@@ -157,7 +157,9 @@ pub fn fetch(
             partition: r.get(1),
             offset: r.get(2),
             leader_epoch: r.get(3),
-            metadata: r.get(4),
+            // Stored from a Rust string, so always UTF-8; lossy only
+            // against hand-edited rows.
+            metadata: String::from_utf8_lossy(r.get::<_, &[u8]>(4)).into_owned(),
         })
         .collect())
 }

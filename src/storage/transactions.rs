@@ -190,7 +190,7 @@ pub fn apply_offsets(db: &mut Db, offsets: &[PendingOffset]) -> Result<(), Stora
                 &o.partition,
                 &o.offset,
                 &o.leader_epoch,
-                &o.metadata.as_deref().unwrap_or(""),
+                &o.metadata.as_deref().unwrap_or("").as_bytes(),
             ],
         )?;
     }

@@ -1,0 +1,692 @@
+//! Consumer groups against the real broker binary, driven by librdkafka
+//! (the `rdkafka` crate): groups form and share partitions, members that
+//! leave or die are replaced, static members come back without a
+//! rebalance, cooperative-sticky moves only what it must, committed offsets
+//! survive a restart, and the group admin calls behave like Kafka's.
+//!
+//! Each test starts its own broker on a free port against a fresh
+//! PostgreSQL database (127.0.0.1:5432, user postgres) that it drops at the
+//! end. The small harness below is self-contained for now.
+
+use rdkafka::admin::{AdminClient, AdminOptions};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::config::ClientConfig;
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance};
+use rdkafka::error::RDKafkaErrorCode;
+use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
+use rdkafka::{ClientContext, Message, Offset, TopicPartitionList};
+use std::collections::BTreeSet;
+use std::future::Future;
+use std::net::{TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Wake, Waker};
+use std::time::{Duration, Instant};
+
+const PARTITIONS: i32 = 4;
+
+// ----- Harness ---------------------------------------------------------------
+
+/// A fresh PostgreSQL database, dropped with this value.
+struct Database {
+    name: String,
+}
+
+impl Database {
+    fn create(prefix: &str) -> Database {
+        let name = format!("groups_test_{prefix}_{}", std::process::id());
+        let mut admin = admin_connection();
+        for statement in [
+            format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+            format!("CREATE DATABASE {name}"),
+        ] {
+            admin
+                .batch_execute(&statement)
+                .expect("creating the test database");
+        }
+        Database { name }
+    }
+
+    fn url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:5432/{}", self.name)
+    }
+
+    fn query_one_i64(&self, sql: &str) -> i64 {
+        let mut client = postgres::Client::connect(&self.url(), postgres::NoTls)
+            .expect("connecting to the test database");
+        client.query_one(sql, &[]).expect("query").get(0)
+    }
+}
+
+impl Drop for Database {
+    fn drop(&mut self) {
+        if let Ok(mut admin) = postgres::Client::connect(ADMIN_URL, postgres::NoTls) {
+            let _ = admin.batch_execute(&format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ));
+        }
+    }
+}
+
+const ADMIN_URL: &str = "host=127.0.0.1 port=5432 user=postgres dbname=postgres";
+
+fn admin_connection() -> postgres::Client {
+    postgres::Client::connect(ADMIN_URL, postgres::NoTls).unwrap_or_else(|e| {
+        panic!(
+            "these tests need PostgreSQL on 127.0.0.1:5432 (user postgres, trust auth): {e}. \
+             Start it, e.g. `pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start`"
+        )
+    })
+}
+
+/// The broker binary, running on a free port.
+struct Broker {
+    child: Child,
+    port: u16,
+    database_url: String,
+}
+
+impl Broker {
+    fn start(db: &Database) -> Broker {
+        Broker::start_on(&db.url(), free_port())
+    }
+
+    fn start_on(database_url: &str, port: u16) -> Broker {
+        let child = Command::new(env!("CARGO_BIN_EXE_kafkaesque"))
+            .args(["--init-schema", "--num-partitions", &PARTITIONS.to_string()])
+            .args(["--listener", &format!("127.0.0.1:{port}")])
+            .args(["--database-url", database_url])
+            .args(["--log-level", "warn"])
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("starting the kafkaesque binary");
+        let broker = Broker {
+            child,
+            port,
+            database_url: database_url.to_string(),
+        };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "the broker did not start listening"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        broker
+    }
+
+    fn address(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    /// Stops the broker (SIGTERM, then waits) and starts it again on the
+    /// same port and database.
+    fn restart(mut self) -> Broker {
+        self.stop();
+        Broker::start_on(&self.database_url.clone(), self.port)
+    }
+
+    fn stop(&mut self) {
+        let _ = Command::new("kill")
+            .arg(self.child.id().to_string())
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Broker {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// Records every rebalance a consumer goes through.
+#[derive(Default)]
+struct Recorder {
+    events: Mutex<Vec<(String, BTreeSet<i32>)>>,
+}
+
+impl ClientContext for Recorder {}
+
+impl ConsumerContext for Recorder {
+    fn post_rebalance(&self, _consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        let (kind, list) = match rebalance {
+            Rebalance::Assign(list) => ("assign", Some(*list)),
+            Rebalance::Revoke(list) => ("revoke", Some(*list)),
+            Rebalance::Error(_) => ("error", None),
+        };
+        let partitions = list
+            .map(|l| l.elements().iter().map(|e| e.partition()).collect())
+            .unwrap_or_default();
+        if let Ok(mut events) = self.events.lock() {
+            events.push((kind.to_string(), partitions));
+        }
+    }
+}
+
+impl Recorder {
+    fn events(&self) -> Vec<(String, BTreeSet<i32>)> {
+        self.events.lock().map(|e| e.clone()).unwrap_or_default()
+    }
+}
+
+type Member = BaseConsumer<Recorder>;
+
+fn consumer(broker: &Broker, group: &str, extra: &[(&str, &str)]) -> Member {
+    let mut config = ClientConfig::new();
+    config
+        .set("bootstrap.servers", broker.address())
+        .set("group.id", group)
+        .set("enable.auto.commit", "false")
+        .set("auto.offset.reset", "earliest")
+        .set("session.timeout.ms", "6000")
+        .set("heartbeat.interval.ms", "500");
+    for (key, value) in extra {
+        config.set(*key, *value);
+    }
+    config
+        .create_with_context(Recorder::default())
+        .expect("creating a consumer")
+}
+
+fn producer(broker: &Broker) -> BaseProducer {
+    ClientConfig::new()
+        .set("bootstrap.servers", broker.address())
+        .set("linger.ms", "0")
+        .create()
+        .expect("creating a producer")
+}
+
+/// Creates the topic (by auto-creation) and writes `per_partition`
+/// messages to each partition; the payload is "partition:index".
+fn produce(broker: &Broker, topic: &str, per_partition: usize) {
+    let producer = producer(broker);
+    for partition in 0..PARTITIONS {
+        for i in 0..per_partition {
+            let payload = format!("{partition}:{i}");
+            let mut record = BaseRecord::<(), String>::to(topic)
+                .partition(partition)
+                .payload(&payload);
+            loop {
+                match producer.send(record) {
+                    Ok(()) => break,
+                    Err((_, returned)) => {
+                        record = returned;
+                        producer.poll(Duration::from_millis(50));
+                    }
+                }
+            }
+        }
+    }
+    producer
+        .flush(Duration::from_secs(30))
+        .expect("every message is acknowledged");
+}
+
+fn assigned(member: &Member) -> BTreeSet<i32> {
+    member
+        .assignment()
+        .map(|a| a.elements().iter().map(|e| e.partition()).collect())
+        .unwrap_or_default()
+}
+
+/// Polls every member (consuming whatever arrives) until `done` holds for
+/// their assignments, or fails after `limit`.
+fn poll_until(
+    members: &[&Member],
+    limit: Duration,
+    what: &str,
+    done: impl Fn(&[BTreeSet<i32>]) -> bool,
+) {
+    let deadline = Instant::now() + limit;
+    loop {
+        for member in members {
+            let _ = member.poll(Duration::from_millis(50));
+        }
+        let assignments: Vec<BTreeSet<i32>> = members.iter().map(|m| assigned(m)).collect();
+        if done(&assignments) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out waiting until {what}; assignments: {assignments:?}"
+        );
+    }
+}
+
+/// Every partition assigned to exactly one member, and every member busy.
+fn balanced(assignments: &[BTreeSet<i32>]) -> bool {
+    let total: usize = assignments.iter().map(BTreeSet::len).sum();
+    let union: BTreeSet<i32> = assignments.iter().flatten().copied().collect();
+    total == PARTITIONS as usize
+        && union.len() == PARTITIONS as usize
+        && assignments.iter().all(|a| !a.is_empty())
+}
+
+/// Runs a future to completion on this thread (AdminClient is async).
+fn block_on<F: Future>(future: F) -> F::Output {
+    struct Unpark(std::thread::Thread);
+    impl Wake for Unpark {
+        fn wake(self: Arc<Self>) {
+            self.0.unpark();
+        }
+    }
+    let waker = Waker::from(Arc::new(Unpark(std::thread::current())));
+    let mut context = Context::from_waker(&waker);
+    let mut future = std::pin::pin!(future);
+    loop {
+        if let Poll::Ready(output) = future.as_mut().poll(&mut context) {
+            return output;
+        }
+        std::thread::park_timeout(Duration::from_millis(100));
+    }
+}
+
+fn committed(member: &Member, topic: &str) -> Vec<(i32, Offset, String)> {
+    let mut wanted = TopicPartitionList::new();
+    for partition in 0..PARTITIONS {
+        wanted.add_partition(topic, partition);
+    }
+    member
+        .committed_offsets(wanted, Duration::from_secs(10))
+        .expect("OffsetFetch")
+        .elements()
+        .iter()
+        .map(|e| (e.partition(), e.offset(), e.metadata().to_string()))
+        .collect()
+}
+
+// ----- Tests -----------------------------------------------------------------
+
+/// Three consumers share four partitions; when one leaves, the other two
+/// take over its partitions and, resuming from the committed offsets,
+/// every message is consumed.
+#[test]
+fn members_share_partitions_and_take_over_from_one_that_leaves() {
+    let db = Database::create("takeover");
+    let broker = Broker::start(&db);
+    let topic = "takeover";
+    produce(&broker, topic, 25);
+
+    let members: Vec<Member> = (0..3)
+        .map(|_| consumer(&broker, "takeover-group", &[]))
+        .collect();
+    for m in &members {
+        m.subscribe(&[topic]).expect("subscribe");
+    }
+    let refs: Vec<&Member> = members.iter().collect();
+    poll_until(
+        &refs,
+        Duration::from_secs(30),
+        "three members share the partitions",
+        balanced,
+    );
+
+    // Everyone consumes and commits what it has for a while.
+    let mut seen: BTreeSet<String> = BTreeSet::new();
+    let consume = |members: &[&Member], rounds: usize, seen: &mut BTreeSet<String>| {
+        for _ in 0..rounds {
+            for m in members {
+                if let Some(Ok(message)) = m.poll(Duration::from_millis(20)) {
+                    let payload =
+                        String::from_utf8_lossy(message.payload().unwrap_or_default()).into_owned();
+                    seen.insert(payload);
+                    let _ = m.commit_message(&message, CommitMode::Sync);
+                }
+            }
+        }
+    };
+    consume(&refs, 20, &mut seen);
+
+    let mut members = members;
+    let leaving = members.pop().expect("three members");
+    let leaving_partitions = assigned(&leaving);
+    drop(leaving); // closes the consumer: LeaveGroup
+    let refs: Vec<&Member> = members.iter().collect();
+    poll_until(
+        &refs,
+        Duration::from_secs(30),
+        "two members own every partition",
+        balanced,
+    );
+    let now_owned: BTreeSet<i32> = refs.iter().flat_map(|m| assigned(m)).collect();
+    assert!(leaving_partitions.is_subset(&now_owned));
+
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while seen.len() < (PARTITIONS as usize) * 25 && Instant::now() < deadline {
+        consume(&refs, 10, &mut seen);
+    }
+    assert_eq!(
+        seen.len(),
+        PARTITIONS as usize * 25,
+        "every message consumed"
+    );
+}
+
+/// Offsets (with their metadata) committed before a broker restart are
+/// there after it, and in PostgreSQL.
+#[test]
+fn committed_offsets_survive_a_broker_restart() {
+    let db = Database::create("restart");
+    let broker = Broker::start(&db);
+    let topic = "durable";
+    produce(&broker, topic, 3);
+
+    let member = consumer(&broker, "durable-group", &[]);
+    let mut offsets = TopicPartitionList::new();
+    for partition in 0..PARTITIONS {
+        offsets
+            .add_partition_offset(topic, partition, Offset::Offset(i64::from(partition) + 1))
+            .expect("offset");
+    }
+    offsets
+        .find_partition(topic, 2)
+        .expect("partition 2")
+        .set_metadata("checkpoint \u{1F4BE} with a\0nul");
+    member
+        .commit(&offsets, CommitMode::Sync)
+        .expect("OffsetCommit");
+    drop(member);
+
+    let broker = broker.restart();
+    let member = consumer(&broker, "durable-group", &[]);
+    let after = committed(&member, topic);
+    for (partition, offset, metadata) in after {
+        assert_eq!(
+            offset,
+            Offset::Offset(i64::from(partition) + 1),
+            "partition {partition}"
+        );
+        if partition == 2 {
+            assert_eq!(metadata, "checkpoint \u{1F4BE} with a\0nul");
+        }
+    }
+    assert_eq!(
+        db.query_one_i64(
+            "SELECT sum(committed_offset)::bigint FROM kafkaesque.committed_offsets WHERE group_id = 'durable-group'"
+        ),
+        1 + 2 + 3 + 4
+    );
+
+    // A partition that was never committed answers -1 (no offset).
+    let other = consumer(&broker, "never-committed", &[]);
+    assert!(committed(&other, topic)
+        .iter()
+        .all(|(_, o, _)| *o == Offset::Invalid));
+}
+
+/// A member that dies without leaving is expired by its session timeout,
+/// and the survivor takes over its partitions.
+#[test]
+fn a_killed_member_is_expired_by_its_session_timeout() {
+    let db = Database::create("expiry");
+    let broker = Broker::start(&db);
+    let topic = "expiry";
+    produce(&broker, topic, 1);
+
+    let survivor = consumer(&broker, "expiry-group", &[]);
+    survivor.subscribe(&[topic]).expect("subscribe");
+    poll_until(
+        &[&survivor],
+        Duration::from_secs(30),
+        "the first member owns everything",
+        |a| a[0].len() == PARTITIONS as usize,
+    );
+
+    let mut victim = Command::new(std::env::current_exe().expect("test binary"))
+        .args(["member_process", "--exact", "--ignored", "--nocapture"])
+        .env("KQ_MEMBER_BROKER", broker.address())
+        .env("KQ_MEMBER_GROUP", "expiry-group")
+        .env("KQ_MEMBER_TOPIC", topic)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("starting the member process");
+    poll_until(
+        &[&survivor],
+        Duration::from_secs(30),
+        "the second member takes a share",
+        |a| !a[0].is_empty() && a[0].len() < PARTITIONS as usize,
+    );
+
+    victim.kill().expect("killing the member process"); // SIGKILL: no LeaveGroup
+    let _ = victim.wait();
+    let killed_at = Instant::now();
+    poll_until(
+        &[&survivor],
+        Duration::from_secs(30),
+        "the survivor owns everything again",
+        |a| a[0].len() == PARTITIONS as usize,
+    );
+    assert!(
+        killed_at.elapsed() >= Duration::from_secs(3),
+        "the partitions moved before the session timeout could expire"
+    );
+}
+
+/// Not a test: the group member that
+/// [`a_killed_member_is_expired_by_its_session_timeout`] runs in a child
+/// process and kills.
+#[test]
+#[ignore = "run by a_killed_member_is_expired_by_its_session_timeout"]
+fn member_process() {
+    let (Ok(address), Ok(group), Ok(topic)) = (
+        std::env::var("KQ_MEMBER_BROKER"),
+        std::env::var("KQ_MEMBER_GROUP"),
+        std::env::var("KQ_MEMBER_TOPIC"),
+    ) else {
+        return;
+    };
+    let member: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", address)
+        .set("group.id", group)
+        .set("session.timeout.ms", "6000")
+        .set("heartbeat.interval.ms", "500")
+        .create()
+        .expect("creating a consumer");
+    member.subscribe(&[&topic]).expect("subscribe");
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while Instant::now() < deadline {
+        let _ = member.poll(Duration::from_millis(100));
+    }
+}
+
+/// KIP-345: a static member that restarts within its session timeout gets
+/// its partitions back without the group rebalancing.
+#[test]
+fn a_static_member_rejoins_without_a_rebalance() {
+    let db = Database::create("static");
+    let broker = Broker::start(&db);
+    let topic = "static";
+    produce(&broker, topic, 1);
+
+    let settings = |instance: &'static str| {
+        vec![
+            ("group.instance.id", instance),
+            ("session.timeout.ms", "30000"),
+        ]
+    };
+    let steady = consumer(&broker, "static-group", &settings("steady"));
+    let restarting = consumer(&broker, "static-group", &settings("restarting"));
+    steady.subscribe(&[topic]).expect("subscribe");
+    restarting.subscribe(&[topic]).expect("subscribe");
+    poll_until(
+        &[&steady, &restarting],
+        Duration::from_secs(30),
+        "both static members are assigned",
+        balanced,
+    );
+    let before = assigned(&restarting);
+    let steady_events = steady.context().events().len();
+
+    drop(restarting); // a static member does not send LeaveGroup
+    let restarted = consumer(&broker, "static-group", &settings("restarting"));
+    restarted.subscribe(&[topic]).expect("subscribe");
+    poll_until(
+        &[&steady, &restarted],
+        Duration::from_secs(30),
+        "the restarted member is assigned",
+        |a| !a[1].is_empty(),
+    );
+    assert_eq!(
+        assigned(&restarted),
+        before,
+        "the same partitions come back"
+    );
+    // Give a rebalance, if one were coming, time to reach the other member.
+    let settle = Instant::now() + Duration::from_secs(2);
+    while Instant::now() < settle {
+        let _ = steady.poll(Duration::from_millis(50));
+        let _ = restarted.poll(Duration::from_millis(50));
+    }
+    assert_eq!(
+        steady.context().events().len(),
+        steady_events,
+        "the other member saw no rebalance: {:?}",
+        steady.context().events()
+    );
+}
+
+/// KIP-429: with cooperative-sticky, a second member joining takes half of
+/// the partitions and the first member keeps the rest throughout: it only
+/// ever revokes what moves.
+#[test]
+fn cooperative_sticky_moves_only_what_it_must() {
+    let db = Database::create("cooperative");
+    let broker = Broker::start(&db);
+    let topic = "cooperative";
+    produce(&broker, topic, 1);
+
+    let settings = [("partition.assignment.strategy", "cooperative-sticky")];
+    let first = consumer(&broker, "cooperative-group", &settings);
+    first.subscribe(&[topic]).expect("subscribe");
+    poll_until(
+        &[&first],
+        Duration::from_secs(30),
+        "the first member owns everything",
+        |a| a[0].len() == PARTITIONS as usize,
+    );
+
+    let second = consumer(&broker, "cooperative-group", &settings);
+    second.subscribe(&[topic]).expect("subscribe");
+    poll_until(
+        &[&first, &second],
+        Duration::from_secs(30),
+        "the partitions are shared",
+        balanced,
+    );
+
+    let events = first.context().events();
+    let revoked: Vec<&BTreeSet<i32>> = events
+        .iter()
+        .filter(|(kind, _)| kind == "revoke")
+        .map(|(_, p)| p)
+        .collect();
+    assert!(
+        !revoked.is_empty(),
+        "the first member gave partitions away: {events:?}"
+    );
+    assert!(
+        revoked.iter().all(|p| p.len() < PARTITIONS as usize),
+        "an incremental rebalance never revokes everything: {events:?}"
+    );
+    assert!(matches!(
+        first.rebalance_protocol(),
+        rdkafka::consumer::RebalanceProtocol::Cooperative
+    ));
+}
+
+/// ListGroups/DescribeGroups show a live group with its members; a group
+/// with members cannot be deleted; an empty one can, with its offsets.
+#[test]
+fn list_describe_and_delete_groups() {
+    let db = Database::create("admin");
+    let broker = Broker::start(&db);
+    let topic = "admin";
+    produce(&broker, topic, 1);
+
+    let member = consumer(
+        &broker,
+        "admin-group",
+        &[("client.id", "admin-test-client")],
+    );
+    member.subscribe(&[topic]).expect("subscribe");
+    poll_until(
+        &[&member],
+        Duration::from_secs(30),
+        "the member is assigned",
+        |a| a[0].len() == PARTITIONS as usize,
+    );
+    let mut offsets = TopicPartitionList::new();
+    offsets
+        .add_partition_offset(topic, 0, Offset::Offset(1))
+        .expect("offset");
+    member
+        .commit(&offsets, CommitMode::Sync)
+        .expect("OffsetCommit");
+
+    let list = member
+        .fetch_group_list(Some("admin-group"), Duration::from_secs(10))
+        .expect("ListGroups + DescribeGroups");
+    let group = list.groups().first().expect("the group is listed");
+    assert_eq!(group.state(), "Stable");
+    assert_eq!(group.protocol_type(), "consumer");
+    assert_eq!(group.protocol(), "range");
+    assert_eq!(group.members().len(), 1);
+    assert_eq!(group.members()[0].client_id(), "admin-test-client");
+    assert!(group.members()[0]
+        .assignment()
+        .is_some_and(|a| !a.is_empty()));
+
+    let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
+        .set("bootstrap.servers", broker.address())
+        .create()
+        .expect("creating an admin client");
+    let options = AdminOptions::new().request_timeout(Some(Duration::from_secs(10)));
+    let results = block_on(admin.delete_groups(&["admin-group", "no-such-group"], &options))
+        .expect("DeleteGroups");
+    assert_eq!(
+        results[0],
+        Err(("admin-group".to_string(), RDKafkaErrorCode::NonEmptyGroup))
+    );
+    assert_eq!(
+        results[1],
+        Err((
+            "no-such-group".to_string(),
+            RDKafkaErrorCode::GroupIdNotFound
+        ))
+    );
+
+    drop(member); // leaves: the group is Empty now
+    let results = block_on(admin.delete_groups(&["admin-group"], &options)).expect("DeleteGroups");
+    assert_eq!(results[0], Ok("admin-group".to_string()));
+    assert_eq!(
+        db.query_one_i64(
+            "SELECT count(*) FROM kafkaesque.committed_offsets WHERE group_id = 'admin-group'"
+        ),
+        0
+    );
+    let observer = consumer(&broker, "observer", &[]);
+    let list = observer
+        .fetch_group_list(None, Duration::from_secs(10))
+        .expect("ListGroups");
+    assert!(list.groups().iter().all(|g| g.name() != "admin-group"));
+}
