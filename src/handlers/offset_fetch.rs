@@ -14,7 +14,12 @@ use std::collections::HashMap;
 
 pub fn handle(ctx: &Ctx<'_>, request: OffsetFetchRequest) -> OffsetFetchResponse {
     if ctx.version <= 7 {
-        let (topics, error) = fetch_group(ctx, &request.group_id, request.topics);
+        let (topics, error) = fetch_group(
+            ctx,
+            &request.group_id,
+            request.topics,
+            request.require_stable,
+        );
         return OffsetFetchResponse {
             throttle_time_ms: 0,
             topics,
@@ -26,7 +31,8 @@ pub fn handle(ctx: &Ctx<'_>, request: OffsetFetchRequest) -> OffsetFetchResponse
         .groups
         .into_iter()
         .map(|group| {
-            let (topics, error) = fetch_group(ctx, &group.group_id, group.topics);
+            let (topics, error) =
+                fetch_group(ctx, &group.group_id, group.topics, request.require_stable);
             OffsetFetchResponseGroup {
                 group_id: group.group_id,
                 topics,
@@ -47,17 +53,23 @@ fn fetch_group(
     ctx: &Ctx<'_>,
     group_id: &str,
     wanted: Option<Vec<OffsetFetchRequestTopic>>,
+    require_stable: bool,
 ) -> (Vec<OffsetFetchResponseTopic>, ErrorCode) {
     let names: Option<Vec<String>> = wanted
         .as_ref()
         .map(|topics| topics.iter().map(|t| t.name.clone()).collect());
     let owned_id = group_id.to_string();
-    let found = ctx
-        .broker
-        .pool
-        .run(move |db| storage::groups::fetch(db, &owned_id, names.as_deref()));
-    let committed = match found {
-        Ok(rows) => rows,
+    let found = ctx.broker.pool.run(move |db| {
+        let committed = storage::groups::fetch(db, &owned_id, names.as_deref())?;
+        let unstable = if require_stable {
+            storage::transactions::pending_offsets(db, &owned_id)?
+        } else {
+            Vec::new()
+        };
+        Ok((committed, unstable))
+    });
+    let (committed, unstable) = match found {
+        Ok(found) => found,
         Err(err) => {
             log_storage_error(ctx, "fetching committed offsets", &err);
             let code = coordinator_storage_error_code(&err);
@@ -106,6 +118,12 @@ fn fetch_group(
                 .partition_indexes
                 .iter()
                 .map(|&p| {
+                    if unstable
+                        .iter()
+                        .any(|(topic, partition)| *topic == t.name && *partition == p)
+                    {
+                        return answer(p, None, ErrorCode::UnstableOffsetCommit);
+                    }
                     let row = by_partition.get(&(t.name.as_str(), p)).copied();
                     answer(p, row, ErrorCode::None)
                 })

@@ -197,22 +197,18 @@ pub fn apply_offsets(db: &mut Db, offsets: &[PendingOffset]) -> Result<(), Stora
     Ok(())
 }
 
-/// True if a transaction holds uncommitted offsets for this group partition
-/// (OffsetFetch `require_stable` answers UNSTABLE_OFFSET_COMMIT then).
-pub fn has_pending_offsets(
-    db: &mut Db,
-    group_id: &str,
-    topic: &str,
-    partition: i32,
-) -> Result<bool, StorageError> {
+/// Partitions of a group with consumer offsets committed inside a still
+/// open transaction, as (topic, partition). OffsetFetch with
+/// `require_stable` answers UNSTABLE_OFFSET_COMMIT for them (KIP-447).
+pub fn pending_offsets(db: &mut Db, group_id: &str) -> Result<Vec<(String, i32)>, StorageError> {
     let stmt = db.statement(
-        "SELECT EXISTS (SELECT 1 FROM kafkaesque.transaction_offsets
-                         WHERE group_id = $1 AND topic = $2 AND partition = $3)",
+        "SELECT DISTINCT topic, partition FROM kafkaesque.transaction_offsets WHERE group_id = $1",
     )?;
-    Ok(db
-        .client
-        .query_one(&stmt, &[&group_id, &topic, &partition])?
-        .try_get(0)?)
+    db.client
+        .query(&stmt, &[&group_id])?
+        .iter()
+        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+        .collect()
 }
 
 /// Ends a transaction: appends a COMMIT or ABORT marker (with
