@@ -87,29 +87,27 @@ pub const SUPPORTED_APIS: &[ApiSupport] = &[
     api(ApiKey::ApiVersions, 0, 4, 3),
     api(ApiKey::CreateTopics, 2, 7, 5),
     api(ApiKey::DeleteTopics, 1, 6, 4),
+    api(ApiKey::DeleteRecords, 0, 2, 2),
     api(ApiKey::InitProducerId, 0, 5, 2),
     api(ApiKey::OffsetForLeaderEpoch, 2, 4, 4),
     api(ApiKey::AddPartitionsToTxn, 0, 3, 3),
     api(ApiKey::AddOffsetsToTxn, 0, 3, 3),
     api(ApiKey::EndTxn, 0, 3, 3),
     api(ApiKey::TxnOffsetCommit, 0, 3, 3),
-    api(ApiKey::DeleteGroups, 0, 2, 2),
-    api(ApiKey::OffsetDelete, 0, 0, i16::MAX),
-    api(ApiKey::DescribeCluster, 0, 1, 0),
-    api(ApiKey::DescribeProducers, 0, 0, 0),
-    api(ApiKey::DescribeTransactions, 0, 0, 0),
-    api(ApiKey::ListTransactions, 0, 1, 0),
-    api(ApiKey::DeleteRecords, 0, 2, 2),
-    api(ApiKey::OffsetForLeaderEpoch, 2, 4, 4),
     api(ApiKey::DescribeConfigs, 1, 4, 4),
     api(ApiKey::AlterConfigs, 0, 2, 2),
     api(ApiKey::DescribeLogDirs, 1, 4, 2),
     api(ApiKey::CreatePartitions, 0, 3, 2),
+    api(ApiKey::DeleteGroups, 0, 2, 2),
     api(ApiKey::ElectLeaders, 0, 2, 2),
     api(ApiKey::IncrementalAlterConfigs, 0, 1, 1),
     api(ApiKey::ListPartitionReassignments, 0, 0, 0),
+    api(ApiKey::OffsetDelete, 0, 0, i16::MAX),
     api(ApiKey::DescribeClientQuotas, 0, 1, 1),
     api(ApiKey::DescribeCluster, 0, 1, 0),
+    api(ApiKey::DescribeProducers, 0, 0, 0),
+    api(ApiKey::DescribeTransactions, 0, 0, 0),
+    api(ApiKey::ListTransactions, 0, 1, 0),
     api(ApiKey::DescribeTopicPartitions, 0, 0, 0),
 ];
 
@@ -195,3 +193,20 @@ const ALL_KEYS: &[ApiKey] = &[
     ApiKey::ListTransactions,
     ApiKey::DescribeTopicPartitions,
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn supported_apis_are_unique_and_in_key_order() {
+        for pair in SUPPORTED_APIS.windows(2) {
+            assert!(
+                (pair[0].key as i16) < (pair[1].key as i16),
+                "{:?} and {:?} out of order or duplicated",
+                pair[0].key,
+                pair[1].key
+            );
+        }
+    }
+}
