@@ -248,22 +248,27 @@ fn assigned(member: &Member) -> BTreeSet<i32> {
         .unwrap_or_default()
 }
 
-/// Polls every member (consuming whatever arrives) until `done` holds for
-/// their assignments, or fails after `limit`.
+/// Polls every member until `done` holds for their assignments, or fails
+/// after `limit`. Returns the payloads of the messages polled meanwhile.
 fn poll_until(
     members: &[&Member],
     limit: Duration,
     what: &str,
     done: impl Fn(&[BTreeSet<i32>]) -> bool,
-) {
+) -> Vec<String> {
     let deadline = Instant::now() + limit;
+    let mut payloads = Vec::new();
     loop {
         for member in members {
-            let _ = member.poll(Duration::from_millis(50));
+            if let Some(Ok(message)) = member.poll(Duration::from_millis(50)) {
+                payloads.push(
+                    String::from_utf8_lossy(message.payload().unwrap_or_default()).into_owned(),
+                );
+            }
         }
         let assignments: Vec<BTreeSet<i32>> = members.iter().map(|m| assigned(m)).collect();
         if done(&assignments) {
-            return;
+            return payloads;
         }
         assert!(
             Instant::now() < deadline,
@@ -332,16 +337,17 @@ fn members_share_partitions_and_take_over_from_one_that_leaves() {
     for m in &members {
         m.subscribe(&[topic]).expect("subscribe");
     }
+    // Every message any member receives, by payload.
+    let mut seen: BTreeSet<String> = BTreeSet::new();
     let refs: Vec<&Member> = members.iter().collect();
-    poll_until(
+    seen.extend(poll_until(
         &refs,
         Duration::from_secs(30),
         "three members share the partitions",
         balanced,
-    );
+    ));
 
     // Everyone consumes and commits what it has for a while.
-    let mut seen: BTreeSet<String> = BTreeSet::new();
     let consume = |members: &[&Member], rounds: usize, seen: &mut BTreeSet<String>| {
         for _ in 0..rounds {
             for m in members {
@@ -361,12 +367,12 @@ fn members_share_partitions_and_take_over_from_one_that_leaves() {
     let leaving_partitions = assigned(&leaving);
     drop(leaving); // closes the consumer: LeaveGroup
     let refs: Vec<&Member> = members.iter().collect();
-    poll_until(
+    seen.extend(poll_until(
         &refs,
         Duration::from_secs(30),
         "two members own every partition",
         balanced,
-    );
+    ));
     let now_owned: BTreeSet<i32> = refs.iter().flat_map(|m| assigned(m)).collect();
     assert!(leaving_partitions.is_subset(&now_owned));
 
@@ -675,9 +681,20 @@ fn list_describe_and_delete_groups() {
         ))
     );
 
-    drop(member); // leaves: the group is Empty now
-    let results = block_on(admin.delete_groups(&["admin-group"], &options)).expect("DeleteGroups");
-    assert_eq!(results[0], Ok("admin-group".to_string()));
+    drop(member); // leaves: the group is Empty once the broker has the LeaveGroup
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let results =
+            block_on(admin.delete_groups(&["admin-group"], &options)).expect("DeleteGroups");
+        if results[0] == Ok("admin-group".to_string()) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the group never became deletable: {results:?}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
     assert_eq!(
         db.query_one_i64(
             "SELECT count(*) FROM kafkaesque.committed_offsets WHERE group_id = 'admin-group'"

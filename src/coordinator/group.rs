@@ -587,6 +587,9 @@ impl Group {
             self.join_deadline = Some(now + rebalance_timeout);
         }
         self.transition(GroupState::PreparingRebalance);
+        // Kafka's tryCompleteElseWatch: a rebalance nobody needs to wait
+        // for (the last member just left) completes at once.
+        self.try_complete_join(now, config);
     }
 
     /// The longest rebalance timeout of any member: how long a rebalance
@@ -1437,10 +1440,10 @@ mod tests {
             ErrorCode::UnknownMemberId
         );
         assert_eq!(group.leave(&a, None, now, &config()), ErrorCode::None);
-        // The only member left mid-rebalance: the group is empty again.
-        assert_eq!(group.state, GroupState::PreparingRebalance);
-        group.tick(now, &config());
+        // The only member left: the rebalance has nobody to wait for, so
+        // the group is empty again at once.
         assert_eq!(group.state, GroupState::Empty);
+        assert_eq!(group.generation, 2);
         assert_eq!(group.members().count(), 0);
     }
 }
