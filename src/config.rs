@@ -130,7 +130,8 @@ pub struct Config {
     pub transaction_max_timeout_ms: i32,
 
     /// how long the first rebalance of an empty group waits for more
-    /// members (Kafka: group.initial.rebalance.delay.ms); default 0
+    /// members (Kafka: group.initial.rebalance.delay.ms, whose default is
+    /// 3000; Kafka's dev configs use 0); default 0
     #[argh(option, default = "0")]
     pub group_initial_rebalance_delay_ms: u64,
 

@@ -248,22 +248,27 @@ fn assigned(member: &Member) -> BTreeSet<i32> {
         .unwrap_or_default()
 }
 
-/// Polls every member (consuming whatever arrives) until `done` holds for
-/// their assignments, or fails after `limit`.
+/// Polls every member until `done` holds for their assignments, or fails
+/// after `limit`. Returns the payloads of the messages polled meanwhile.
 fn poll_until(
     members: &[&Member],
     limit: Duration,
     what: &str,
     done: impl Fn(&[BTreeSet<i32>]) -> bool,
-) {
+) -> Vec<String> {
     let deadline = Instant::now() + limit;
+    let mut payloads = Vec::new();
     loop {
         for member in members {
-            let _ = member.poll(Duration::from_millis(50));
+            if let Some(Ok(message)) = member.poll(Duration::from_millis(50)) {
+                payloads.push(
+                    String::from_utf8_lossy(message.payload().unwrap_or_default()).into_owned(),
+                );
+            }
         }
         let assignments: Vec<BTreeSet<i32>> = members.iter().map(|m| assigned(m)).collect();
         if done(&assignments) {
-            return;
+            return payloads;
         }
         assert!(
             Instant::now() < deadline,
@@ -332,16 +337,17 @@ fn members_share_partitions_and_take_over_from_one_that_leaves() {
     for m in &members {
         m.subscribe(&[topic]).expect("subscribe");
     }
+    // Every message any member receives, by payload.
+    let mut seen: BTreeSet<String> = BTreeSet::new();
     let refs: Vec<&Member> = members.iter().collect();
-    poll_until(
+    seen.extend(poll_until(
         &refs,
         Duration::from_secs(30),
         "three members share the partitions",
         balanced,
-    );
+    ));
 
     // Everyone consumes and commits what it has for a while.
-    let mut seen: BTreeSet<String> = BTreeSet::new();
     let consume = |members: &[&Member], rounds: usize, seen: &mut BTreeSet<String>| {
         for _ in 0..rounds {
             for m in members {
@@ -361,12 +367,12 @@ fn members_share_partitions_and_take_over_from_one_that_leaves() {
     let leaving_partitions = assigned(&leaving);
     drop(leaving); // closes the consumer: LeaveGroup
     let refs: Vec<&Member> = members.iter().collect();
-    poll_until(
+    seen.extend(poll_until(
         &refs,
         Duration::from_secs(30),
         "two members own every partition",
         balanced,
-    );
+    ));
     let now_owned: BTreeSet<i32> = refs.iter().flat_map(|m| assigned(m)).collect();
     assert!(leaving_partitions.is_subset(&now_owned));
 
@@ -675,9 +681,20 @@ fn list_describe_and_delete_groups() {
         ))
     );
 
-    drop(member); // leaves: the group is Empty now
-    let results = block_on(admin.delete_groups(&["admin-group"], &options)).expect("DeleteGroups");
-    assert_eq!(results[0], Ok("admin-group".to_string()));
+    drop(member); // leaves: the group is Empty once the broker has the LeaveGroup
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let results =
+            block_on(admin.delete_groups(&["admin-group"], &options)).expect("DeleteGroups");
+        if results[0] == Ok("admin-group".to_string()) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the group never became deletable: {results:?}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
     assert_eq!(
         db.query_one_i64(
             "SELECT count(*) FROM kafkaesque.committed_offsets WHERE group_id = 'admin-group'"
@@ -689,4 +706,198 @@ fn list_describe_and_delete_groups() {
         .fetch_group_list(None, Duration::from_secs(10))
         .expect("ListGroups");
     assert!(list.groups().iter().all(|g| g.name() != "admin-group"));
+}
+
+// ----- Raw requests, for the error cases clients hide ------------------------
+
+mod raw {
+    use kafka_protocol::messages::{RequestHeader, ResponseHeader};
+    use kafka_protocol::protocol::{Decodable, Encodable, StrBytes};
+    use std::io::{Read, Write};
+    use std::net::TcpStream;
+
+    /// Sends one request (`flexible`: header v2, else v1) and decodes the
+    /// response.
+    pub fn call<Req: Encodable, Resp: Decodable>(
+        address: &str,
+        key: i16,
+        version: i16,
+        flexible: bool,
+        request: &Req,
+    ) -> Resp {
+        let mut header = RequestHeader::default();
+        header.request_api_key = key;
+        header.request_api_version = version;
+        header.correlation_id = 42;
+        header.client_id = Some(StrBytes::from_static_str("raw-test"));
+        let mut frame = Vec::new();
+        header
+            .encode(&mut frame, if flexible { 2 } else { 1 })
+            .expect("encoding the header");
+        request
+            .encode(&mut frame, version)
+            .expect("encoding the request");
+        let mut stream = TcpStream::connect(address).expect("connecting");
+        stream
+            .write_all(&(frame.len() as i32).to_be_bytes())
+            .and_then(|()| stream.write_all(&frame))
+            .expect("sending");
+        let mut size = [0u8; 4];
+        stream.read_exact(&mut size).expect("response size");
+        let mut body = vec![0u8; i32::from_be_bytes(size) as usize];
+        stream.read_exact(&mut body).expect("response body");
+        let mut buf = bytes::Bytes::from(body);
+        let header = ResponseHeader::decode(&mut buf, if flexible { 1 } else { 0 })
+            .expect("response header");
+        assert_eq!(header.correlation_id, 42);
+        Resp::decode(&mut buf, version).expect("response body decodes")
+    }
+}
+
+/// OffsetCommit, OffsetFetch, OffsetDelete and JoinGroup answer Kafka's
+/// errors for what a well-behaved client never sends.
+#[test]
+fn group_apis_refuse_bad_input_like_kafka() {
+    use kafka_protocol::messages::offset_commit_request::{
+        OffsetCommitRequestPartition, OffsetCommitRequestTopic,
+    };
+    use kafka_protocol::messages::offset_delete_request::{
+        OffsetDeleteRequestPartition, OffsetDeleteRequestTopic,
+    };
+    use kafka_protocol::messages::offset_fetch_request::OffsetFetchRequestGroup;
+    use kafka_protocol::messages::*;
+    use kafka_protocol::protocol::StrBytes;
+
+    let db = Database::create("raw");
+    let broker = Broker::start(&db);
+    let address = broker.address();
+    produce(&broker, "edge", 1);
+    let s = |text: &str| StrBytes::from_string(text.to_string());
+
+    // A simple (non-member) commit: good, unknown and oversized partitions.
+    let partition = |index: i32, metadata: String| {
+        let mut p = OffsetCommitRequestPartition::default();
+        p.partition_index = index;
+        p.committed_offset = 1;
+        p.committed_metadata = Some(StrBytes::from_string(metadata));
+        p
+    };
+    let mut edge = OffsetCommitRequestTopic::default();
+    edge.name = s("edge").into();
+    edge.partitions = vec![
+        partition(0, "fine".into()),
+        partition(9, String::new()),
+        partition(1, "x".repeat(4097)),
+    ];
+    let mut missing = OffsetCommitRequestTopic::default();
+    missing.name = s("no-such-topic").into();
+    missing.partitions = vec![partition(0, String::new())];
+    let mut commit = OffsetCommitRequest::default();
+    commit.group_id = s("raw-group").into();
+    commit.generation_id_or_member_epoch = -1;
+    commit.topics = vec![edge, missing];
+    let answer: OffsetCommitResponse = raw::call(&address, 8, 8, true, &commit);
+    let codes: Vec<Vec<i16>> = answer
+        .topics
+        .iter()
+        .map(|t| t.partitions.iter().map(|p| p.error_code).collect())
+        .collect();
+    assert_eq!(codes, vec![vec![0, 3, 12], vec![3]]);
+
+    // A member's commit to a group that does not exist.
+    let mut ghost = commit.clone();
+    ghost.group_id = s("ghost").into();
+    ghost.generation_id_or_member_epoch = 3;
+    ghost.member_id = s("someone");
+    let v9: OffsetCommitResponse = raw::call(&address, 8, 9, true, &ghost);
+    assert_eq!(
+        v9.topics[0].partitions[0].error_code, 69,
+        "GROUP_ID_NOT_FOUND from v9"
+    );
+    let v8: OffsetCommitResponse = raw::call(&address, 8, 8, true, &ghost);
+    assert_eq!(
+        v8.topics[0].partitions[0].error_code, 22,
+        "ILLEGAL_GENERATION before v9"
+    );
+
+    // OffsetFetch v8, two groups, every topic: only what was committed.
+    let group = |id: &str| {
+        let mut g = OffsetFetchRequestGroup::default();
+        g.group_id = s(id).into();
+        g.topics = None;
+        g
+    };
+    let mut fetch = OffsetFetchRequest::default();
+    fetch.groups = vec![group("raw-group"), group("ghost")];
+    let fetched: OffsetFetchResponse = raw::call(&address, 9, 8, true, &fetch);
+    assert_eq!(fetched.groups.len(), 2);
+    let raw_group = &fetched.groups[0];
+    assert_eq!(raw_group.topics.len(), 1);
+    assert_eq!(raw_group.topics[0].partitions.len(), 1);
+    assert_eq!(raw_group.topics[0].partitions[0].committed_offset, 1);
+    assert_eq!(
+        raw_group.topics[0].partitions[0].metadata.as_deref(),
+        Some("fine")
+    );
+    assert!(fetched.groups[1].topics.is_empty());
+
+    // OffsetDelete: refused while a live member subscribes to the topic.
+    let live = consumer(&broker, "live-group", &[]);
+    live.subscribe(&["edge"]).expect("subscribe");
+    poll_until(
+        &[&live],
+        Duration::from_secs(30),
+        "the live member is assigned",
+        |a| a[0].len() == PARTITIONS as usize,
+    );
+    let delete = |group: &str| {
+        let mut p = OffsetDeleteRequestPartition::default();
+        p.partition_index = 0;
+        let mut t = OffsetDeleteRequestTopic::default();
+        t.name = s("edge").into();
+        t.partitions = vec![p];
+        let mut request = OffsetDeleteRequest::default();
+        request.group_id = s(group).into();
+        request.topics = vec![t];
+        raw::call::<_, OffsetDeleteResponse>(&address, 47, 0, false, &request)
+    };
+    let subscribed = delete("live-group");
+    assert_eq!(subscribed.error_code, 0);
+    assert_eq!(
+        subscribed.topics[0].partitions[0].error_code, 86,
+        "GROUP_SUBSCRIBED_TO_TOPIC"
+    );
+    let deleted = delete("raw-group");
+    assert_eq!(deleted.topics[0].partitions[0].error_code, 0);
+    assert_eq!(
+        db.query_one_i64(
+            "SELECT count(*) FROM kafkaesque.committed_offsets WHERE group_id = 'raw-group'"
+        ),
+        0
+    );
+    assert_eq!(delete("ghost").error_code, 69, "GROUP_ID_NOT_FOUND");
+
+    // JoinGroup: an empty group id, a session timeout below the minimum,
+    // and (v4+) MEMBER_ID_REQUIRED on a first join.
+    let join = |group: &str, session_timeout_ms: i32| {
+        let mut protocol = join_group_request::JoinGroupRequestProtocol::default();
+        protocol.name = s("range");
+        protocol.metadata = bytes::Bytes::from_static(&[0, 0, 0, 0, 0, 0]);
+        let mut request = JoinGroupRequest::default();
+        request.group_id = s(group).into();
+        request.session_timeout_ms = session_timeout_ms;
+        request.rebalance_timeout_ms = 10_000;
+        request.protocol_type = s("consumer");
+        request.protocols = vec![protocol];
+        raw::call::<_, JoinGroupResponse>(&address, 11, 5, false, &request)
+    };
+    assert_eq!(join("", 10_000).error_code, 24, "INVALID_GROUP_ID");
+    assert_eq!(
+        join("raw-join", 1_000).error_code,
+        26,
+        "INVALID_SESSION_TIMEOUT"
+    );
+    let first = join("raw-join", 10_000);
+    assert_eq!(first.error_code, 79, "MEMBER_ID_REQUIRED");
+    assert!(first.member_id.starts_with("raw-test-"));
 }

@@ -117,7 +117,6 @@ pub struct Member {
     pub client_host: String,
     pub session_timeout: Duration,
     pub rebalance_timeout: Duration,
-    pub protocol_type: String,
     /// The assignors it supports, in preference order, each with its opaque
     /// metadata (for consumers: the subscription).
     pub protocols: Vec<JoinGroupRequestProtocol>,
@@ -232,10 +231,6 @@ impl Group {
 
     pub fn members(&self) -> impl Iterator<Item = &Member> {
         self.members.values()
-    }
-
-    pub fn has_members(&self) -> bool {
-        !self.members.is_empty()
     }
 
     /// Empty, idle and unknown to PostgreSQL: e.g. a client got
@@ -400,7 +395,6 @@ impl Group {
                 client_host: p.client_host,
                 session_timeout: p.session_timeout,
                 rebalance_timeout: p.rebalance_timeout,
-                protocol_type: p.protocol_type,
                 protocols: p.protocols,
                 assignment: Vec::new(),
                 awaiting_join: Some(ticket),
@@ -593,6 +587,9 @@ impl Group {
             self.join_deadline = Some(now + rebalance_timeout);
         }
         self.transition(GroupState::PreparingRebalance);
+        // Kafka's tryCompleteElseWatch: a rebalance nobody needs to wait
+        // for (the last member just left) completes at once.
+        self.try_complete_join(now, config);
     }
 
     /// The longest rebalance timeout of any member: how long a rebalance
@@ -1443,10 +1440,10 @@ mod tests {
             ErrorCode::UnknownMemberId
         );
         assert_eq!(group.leave(&a, None, now, &config()), ErrorCode::None);
-        // The only member left mid-rebalance: the group is empty again.
-        assert_eq!(group.state, GroupState::PreparingRebalance);
-        group.tick(now, &config());
+        // The only member left: the rebalance has nobody to wait for, so
+        // the group is empty again at once.
         assert_eq!(group.state, GroupState::Empty);
-        assert!(!group.has_members());
+        assert_eq!(group.generation, 2);
+        assert_eq!(group.members().count(), 0);
     }
 }
