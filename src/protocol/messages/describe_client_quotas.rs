@@ -83,24 +83,12 @@ impl DescribeClientQuotasResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::protocol::messages::oracle::*;
     use kafka_protocol::messages::describe_client_quotas_request as kreq;
     use kafka_protocol::messages::describe_client_quotas_response as kres;
-    use kafka_protocol::protocol::{Decodable, Encodable, StrBytes};
-
-    /// Builds a kafka-protocol struct (they are `#[non_exhaustive]`) field by field.
-    macro_rules! oracle {
-        ($t:path { $($f:ident : $v:expr),* $(,)? }) => {{
-            let mut x = <$t>::default();
-            $(x.$f = $v;)*
-            x
-        }};
-    }
+    use kafka_protocol::protocol::Decodable;
 
     const VERSIONS: std::ops::RangeInclusive<i16> = 0..=1;
-
-    fn s(v: &str) -> StrBytes {
-        StrBytes::from_string(v.to_owned())
-    }
 
     #[test]
     fn reads_every_request_version_encoded_by_the_oracle() {
@@ -132,22 +120,13 @@ mod tests {
             strict: true,
         });
         for version in VERSIONS {
-            let mut buf = Vec::new();
-            oracle.encode(&mut buf, version).unwrap();
-            let mut r = Reader::new(&buf);
+            let buf = encode(&oracle, version);
             assert_eq!(
-                DescribeClientQuotasRequest::read(&mut r, version).unwrap(),
+                read_all(&buf, version, DescribeClientQuotasRequest::read),
                 expected,
                 "v{version}"
             );
-            assert!(r.is_empty(), "v{version}: bytes left over");
-            for len in 0..buf.len() {
-                assert!(
-                    DescribeClientQuotasRequest::read(&mut Reader::new(&buf[..len]), version)
-                        .is_err(),
-                    "v{version} prefix {len}"
-                );
-            }
+            assert_truncations_fail(&buf, version, DescribeClientQuotasRequest::read);
         }
     }
 

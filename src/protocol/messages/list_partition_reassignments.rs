@@ -78,23 +78,11 @@ impl ListPartitionReassignmentsResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::protocol::messages::oracle::*;
     use kafka_protocol::messages::list_partition_reassignments_request as kreq;
     use kafka_protocol::messages::list_partition_reassignments_response as kres;
     use kafka_protocol::messages::{BrokerId, TopicName};
-    use kafka_protocol::protocol::{Decodable, Encodable, StrBytes};
-
-    /// Builds a kafka-protocol struct (they are `#[non_exhaustive]`) field by field.
-    macro_rules! oracle {
-        ($t:path { $($f:ident : $v:expr),* $(,)? }) => {{
-            let mut x = <$t>::default();
-            $(x.$f = $v;)*
-            x
-        }};
-    }
-
-    fn s(v: &str) -> StrBytes {
-        StrBytes::from_string(v.to_owned())
-    }
+    use kafka_protocol::protocol::Decodable;
 
     #[test]
     fn reads_the_request_encoded_by_the_oracle() {
@@ -118,8 +106,7 @@ mod tests {
                         .collect()
                 }),
             });
-            let mut buf = Vec::new();
-            oracle.encode(&mut buf, 0).unwrap();
+            let buf = encode(&oracle, 0);
             let mut r = Reader::new(&buf);
             let expected = ListPartitionReassignmentsRequest {
                 timeout_ms: 60_000,
@@ -130,13 +117,7 @@ mod tests {
                 expected
             );
             assert!(r.is_empty());
-            for len in 0..buf.len() {
-                assert!(
-                    ListPartitionReassignmentsRequest::read(&mut Reader::new(&buf[..len]), 0)
-                        .is_err(),
-                    "prefix {len}"
-                );
-            }
+            assert_truncations_fail(&buf, 0, ListPartitionReassignmentsRequest::read);
         }
     }
 

@@ -126,16 +126,12 @@ impl OffsetForLeaderEpochResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::protocol::messages::oracle::*;
     use kafka_protocol::messages::offset_for_leader_epoch_request as kreq;
     use kafka_protocol::messages::offset_for_leader_epoch_response as kres;
     use kafka_protocol::messages::{BrokerId, TopicName};
-    use kafka_protocol::protocol::{Decodable, Encodable, StrBytes};
 
     const VERSIONS: std::ops::RangeInclusive<i16> = 2..=4;
-
-    fn s(v: &str) -> StrBytes {
-        StrBytes::from_string(v.to_owned())
-    }
 
     fn sample_request(version: i16) -> OffsetForLeaderEpochRequest {
         OffsetForLeaderEpochRequest {
@@ -181,9 +177,7 @@ mod tests {
                     })
                     .collect(),
             );
-        let mut buf = Vec::new();
-        oracle.encode(&mut buf, version).unwrap();
-        buf
+        encode(&oracle, version)
     }
 
     #[test]
@@ -202,13 +196,7 @@ mod tests {
     fn truncated_requests_are_errors() {
         for version in VERSIONS {
             let buf = encode_request(&sample_request(version), version);
-            for len in 0..buf.len() {
-                assert!(
-                    OffsetForLeaderEpochRequest::read(&mut Reader::new(&buf[..len]), version)
-                        .is_err(),
-                    "v{version} prefix {len}"
-                );
-            }
+            assert_truncations_fail(&buf, version, OffsetForLeaderEpochRequest::read);
         }
     }
 
@@ -266,16 +254,12 @@ mod tests {
     fn every_response_version_is_read_back_by_the_oracle() {
         for version in VERSIONS {
             let res = sample_response();
-            let mut w = Writer::new();
-            res.write(&mut w, version);
-            let mut bytes = &w.buf[..];
-            let decoded = kres::OffsetForLeaderEpochResponse::decode(&mut bytes, version).unwrap();
-            assert!(bytes.is_empty(), "v{version}: bytes left over");
+            let bytes = write(&res, version, OffsetForLeaderEpochResponse::write);
+            let decoded: kres::OffsetForLeaderEpochResponse = decode(&bytes, version);
             let oracle = to_oracle_response(&res);
             assert_eq!(decoded, oracle, "v{version}");
-            let mut expected = Vec::new();
-            oracle.encode(&mut expected, version).unwrap();
-            assert_eq!(w.buf, expected, "v{version}");
+            let expected = encode(&oracle, version);
+            assert_eq!(bytes, expected, "v{version}");
         }
     }
 }
