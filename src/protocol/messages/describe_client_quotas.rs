@@ -86,7 +86,6 @@ mod tests {
     use crate::protocol::messages::oracle::*;
     use kafka_protocol::messages::describe_client_quotas_request as kreq;
     use kafka_protocol::messages::describe_client_quotas_response as kres;
-    use kafka_protocol::protocol::Decodable;
 
     const VERSIONS: std::ops::RangeInclusive<i16> = 0..=1;
 
@@ -176,12 +175,8 @@ mod tests {
                 }),
             });
             for version in VERSIONS {
-                let mut w = Writer::new();
-                res.write(&mut w, version);
-                let mut bytes = &w.buf[..];
-                let decoded =
-                    kres::DescribeClientQuotasResponse::decode(&mut bytes, version).unwrap();
-                assert!(bytes.is_empty(), "v{version}: bytes left over");
+                let bytes = write(&res, version, DescribeClientQuotasResponse::write);
+                let decoded: kres::DescribeClientQuotasResponse = decode(&bytes, version);
                 assert_eq!(decoded, oracle, "v{version}");
             }
         }

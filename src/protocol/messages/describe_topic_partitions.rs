@@ -136,7 +136,6 @@ mod tests {
     use kafka_protocol::messages::describe_topic_partitions_request as kreq;
     use kafka_protocol::messages::describe_topic_partitions_response as kres;
     use kafka_protocol::messages::{BrokerId, TopicName};
-    use kafka_protocol::protocol::Decodable;
 
     #[test]
     fn reads_the_request_encoded_by_the_oracle() {
@@ -167,12 +166,10 @@ mod tests {
                 })),
             });
             let buf = encode(&oracle, 0);
-            let mut r = Reader::new(&buf);
             assert_eq!(
-                DescribeTopicPartitionsRequest::read(&mut r, 0).unwrap(),
+                read_all(&buf, 0, DescribeTopicPartitionsRequest::read),
                 expected
             );
-            assert!(r.is_empty());
             assert_truncations_fail(&buf, 0, DescribeTopicPartitionsRequest::read);
         }
     }
@@ -232,11 +229,8 @@ mod tests {
                     partition_index: c.partition_index,
                 })),
             });
-            let mut w = Writer::new();
-            res.write(&mut w, 0);
-            let mut bytes = &w.buf[..];
-            let decoded = kres::DescribeTopicPartitionsResponse::decode(&mut bytes, 0).unwrap();
-            assert!(bytes.is_empty());
+            let bytes = write(&res, 0, DescribeTopicPartitionsResponse::write);
+            let decoded: kres::DescribeTopicPartitionsResponse = decode(&bytes, 0);
             assert_eq!(decoded, oracle);
         }
     }

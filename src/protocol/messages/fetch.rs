@@ -533,7 +533,7 @@ mod tests {
                 ..sample_request(version)
             };
             let buf = encode_request(&req, version);
-            let got = FetchRequest::read(&mut Reader::new(&buf), version).unwrap();
+            let got = read_all(&buf, version, FetchRequest::read);
             assert_eq!(got, req, "v{version}");
         }
     }

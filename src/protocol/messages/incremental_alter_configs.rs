@@ -87,7 +87,6 @@ mod tests {
     use crate::protocol::messages::oracle::*;
     use kafka_protocol::messages::incremental_alter_configs_request as kreq;
     use kafka_protocol::messages::incremental_alter_configs_response as kres;
-    use kafka_protocol::protocol::Decodable;
 
     const VERSIONS: std::ops::RangeInclusive<i16> = 0..=1;
 
@@ -172,12 +171,8 @@ mod tests {
             })],
         });
         for version in VERSIONS {
-            let mut w = Writer::new();
-            res.write(&mut w, version);
-            let mut bytes = &w.buf[..];
-            let decoded =
-                kres::IncrementalAlterConfigsResponse::decode(&mut bytes, version).unwrap();
-            assert!(bytes.is_empty(), "v{version}: bytes left over");
+            let bytes = write(&res, version, IncrementalAlterConfigsResponse::write);
+            let decoded: kres::IncrementalAlterConfigsResponse = decode(&bytes, version);
             assert_eq!(decoded, oracle, "v{version}");
         }
     }

@@ -165,13 +165,9 @@ mod tests {
     use kafka_protocol::messages::{
         JoinGroupRequest as KpRequest, JoinGroupResponse as KpResponse,
     };
-    use kafka_protocol::protocol::{Decodable, StrBytes};
+    use kafka_protocol::protocol::StrBytes;
 
     const VERSIONS: std::ops::RangeInclusive<i16> = 0..=9;
-
-    fn text(s: &Option<StrBytes>) -> Option<String> {
-        s.as_ref().map(|s| s.to_string())
-    }
 
     fn oracle_request(version: i16, nulls: bool) -> KpRequest {
         let mut m = KpRequest::default();
@@ -322,9 +318,7 @@ mod tests {
     #[test]
     fn missing_protocol_name_is_written_as_empty_before_v7() {
         let resp = JoinGroupResponse::default();
-        let mut w = Writer::new();
-        resp.write(&mut w, 6);
-        let decoded = KpResponse::decode(&mut &w.buf[..], 6).unwrap();
+        let decoded: KpResponse = decode(&write(&resp, 6, JoinGroupResponse::write), 6);
         assert_eq!(decoded.protocol_name.as_deref(), Some(""));
     }
 }

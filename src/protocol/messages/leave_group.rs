@@ -105,10 +105,6 @@ mod tests {
 
     const VERSIONS: std::ops::RangeInclusive<i16> = 0..=5;
 
-    fn text(s: &Option<StrBytes>) -> Option<String> {
-        s.as_ref().map(|s| s.to_string())
-    }
-
     fn oracle_request(version: i16) -> KpRequest {
         let mut m = KpRequest::default();
         m.group_id = StrBytes::from_static_str("orders-consumers").into();

@@ -82,7 +82,6 @@ mod tests {
     use kafka_protocol::messages::list_partition_reassignments_request as kreq;
     use kafka_protocol::messages::list_partition_reassignments_response as kres;
     use kafka_protocol::messages::{BrokerId, TopicName};
-    use kafka_protocol::protocol::Decodable;
 
     #[test]
     fn reads_the_request_encoded_by_the_oracle() {
@@ -107,16 +106,14 @@ mod tests {
                 }),
             });
             let buf = encode(&oracle, 0);
-            let mut r = Reader::new(&buf);
             let expected = ListPartitionReassignmentsRequest {
                 timeout_ms: 60_000,
                 topics,
             };
             assert_eq!(
-                ListPartitionReassignmentsRequest::read(&mut r, 0).unwrap(),
+                read_all(&buf, 0, ListPartitionReassignmentsRequest::read),
                 expected
             );
-            assert!(r.is_empty());
             assert_truncations_fail(&buf, 0, ListPartitionReassignmentsRequest::read);
         }
     }
@@ -149,11 +146,8 @@ mod tests {
                 })],
             })],
         });
-        let mut w = Writer::new();
-        res.write(&mut w, 0);
-        let mut bytes = &w.buf[..];
-        let decoded = kres::ListPartitionReassignmentsResponse::decode(&mut bytes, 0).unwrap();
-        assert!(bytes.is_empty());
+        let bytes = write(&res, 0, ListPartitionReassignmentsResponse::write);
+        let decoded: kres::ListPartitionReassignmentsResponse = decode(&bytes, 0);
         assert_eq!(decoded, oracle);
     }
 }

@@ -251,7 +251,6 @@ mod tests {
     use kafka_protocol::messages::metadata_request as kreq;
     use kafka_protocol::messages::metadata_response as kres;
     use kafka_protocol::messages::{BrokerId, TopicName};
-    use kafka_protocol::protocol::Encodable;
     use uuid::Uuid;
 
     const VERSIONS: std::ops::RangeInclusive<i16> = 0..=12;
@@ -293,9 +292,7 @@ mod tests {
     }
 
     fn encode_request(req: &MetadataRequest, version: i16) -> Vec<u8> {
-        let mut buf = Vec::new();
-        to_oracle_request(req).encode(&mut buf, version).unwrap();
-        buf
+        encode(&to_oracle_request(req), version)
     }
 
     #[test]
@@ -303,10 +300,8 @@ mod tests {
         for version in VERSIONS {
             let expected = sample_request(version);
             let buf = encode_request(&expected, version);
-            let mut r = Reader::new(&buf);
-            let got = MetadataRequest::read(&mut r, version).unwrap();
+            let got = read_all(&buf, version, MetadataRequest::read);
             assert_eq!(got, expected, "v{version}");
-            assert!(r.is_empty(), "v{version}: bytes left over");
         }
     }
 
@@ -319,7 +314,7 @@ mod tests {
                     ..sample_request(version)
                 };
                 let buf = encode_request(&req, version);
-                let got = MetadataRequest::read(&mut Reader::new(&buf), version).unwrap();
+                let got = read_all(&buf, version, MetadataRequest::read);
                 assert_eq!(got, req, "v{version}");
             }
         }
@@ -329,7 +324,7 @@ mod tests {
             ..sample_request(0)
         };
         let buf = encode_request(&req, 0);
-        let got = MetadataRequest::read(&mut Reader::new(&buf), 0).unwrap();
+        let got = read_all(&buf, 0, MetadataRequest::read);
         assert_eq!(got.topics, None);
     }
 

@@ -162,10 +162,6 @@ mod tests {
 
     const VERSIONS: std::ops::RangeInclusive<i16> = 2..=9;
 
-    fn text(s: &Option<StrBytes>) -> Option<String> {
-        s.as_ref().map(|s| s.to_string())
-    }
-
     fn oracle_request(version: i16, nulls: bool) -> KpRequest {
         let mut m = KpRequest::default();
         m.group_id = StrBytes::from_static_str("orders-consumers").into();

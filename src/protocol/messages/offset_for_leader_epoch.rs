@@ -185,10 +185,8 @@ mod tests {
         for version in VERSIONS {
             let expected = sample_request(version);
             let buf = encode_request(&expected, version);
-            let mut r = Reader::new(&buf);
-            let got = OffsetForLeaderEpochRequest::read(&mut r, version).unwrap();
+            let got = read_all(&buf, version, OffsetForLeaderEpochRequest::read);
             assert_eq!(got, expected, "v{version}");
-            assert!(r.is_empty(), "v{version}: bytes left over");
         }
     }
 

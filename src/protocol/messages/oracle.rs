@@ -83,3 +83,8 @@ pub fn assert_truncations_fail<T: Debug>(
         );
     }
 }
+
+/// Our optional string from a kafka-protocol nullable one.
+pub fn text(s: &Option<StrBytes>) -> Option<String> {
+    s.as_ref().map(|s| s.to_string())
+}

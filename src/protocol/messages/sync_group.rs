@@ -103,10 +103,6 @@ mod tests {
 
     const VERSIONS: std::ops::RangeInclusive<i16> = 0..=5;
 
-    fn text(s: &Option<StrBytes>) -> Option<String> {
-        s.as_ref().map(|s| s.to_string())
-    }
-
     fn oracle_request(version: i16, nulls: bool) -> KpRequest {
         let mut m = KpRequest::default();
         m.group_id = StrBytes::from_static_str("orders-consumers").into();
@@ -218,11 +214,13 @@ mod tests {
     #[test]
     fn empty_assignment_is_written_as_zero_bytes() {
         let resp = SyncGroupResponse::default();
-        let mut w = Writer::new();
-        resp.write(&mut w, 0);
-        assert_eq!(w.buf, [0, 0, 0, 0, 0, 0]);
-        let mut w = Writer::new();
-        resp.write(&mut w, 4);
-        assert_eq!(w.buf, [0, 0, 0, 0, 0, 0, 1, 0]);
+        assert_eq!(
+            write(&resp, 0, SyncGroupResponse::write),
+            [0, 0, 0, 0, 0, 0]
+        );
+        assert_eq!(
+            write(&resp, 4, SyncGroupResponse::write),
+            [0, 0, 0, 0, 0, 0, 1, 0]
+        );
     }
 }

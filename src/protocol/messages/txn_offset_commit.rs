@@ -163,10 +163,6 @@ mod tests {
 
     const VERSIONS: std::ops::RangeInclusive<i16> = 0..=3;
 
-    fn text(s: &Option<StrBytes>) -> Option<String> {
-        s.as_ref().map(|s| s.to_string())
-    }
-
     fn oracle_request(version: i16, nulls: bool) -> KpRequest {
         let flexible = version >= 3;
         let mut m = KpRequest::default();
