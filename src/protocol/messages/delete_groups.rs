@@ -89,10 +89,11 @@ mod tests {
 
     #[test]
     fn truncated_requests_are_errors() {
-        for version in VERSIONS {
-            let bytes = encode(&oracle_request(version), version);
-            assert_truncations_fail(&bytes, version, DeleteGroupsRequest::read);
-        }
+        assert_truncations_fail_in(
+            VERSIONS,
+            |version| encode(&oracle_request(version), version),
+            DeleteGroupsRequest::read,
+        );
     }
 
     #[test]

@@ -154,10 +154,11 @@ mod tests {
 
     #[test]
     fn truncated_requests_are_errors() {
-        for version in VERSIONS {
-            let buf = encode_request(&sample_request(version), version);
-            assert_truncations_fail(&buf, version, DeleteTopicsRequest::read);
-        }
+        assert_truncations_fail_in(
+            VERSIONS,
+            |version| encode_request(&sample_request(version), version),
+            DeleteTopicsRequest::read,
+        );
     }
 
     fn sample_response(version: i16) -> DeleteTopicsResponse {

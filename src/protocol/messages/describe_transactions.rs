@@ -117,10 +117,11 @@ mod tests {
 
     #[test]
     fn truncated_requests_are_errors() {
-        for version in VERSIONS {
-            let bytes = encode(&oracle_request(), version);
-            assert_truncations_fail(&bytes, version, DescribeTransactionsRequest::read);
-        }
+        assert_truncations_fail_in(
+            VERSIONS,
+            |version| encode(&oracle_request(), version),
+            DescribeTransactionsRequest::read,
+        );
     }
 
     fn response() -> DescribeTransactionsResponse {

@@ -92,10 +92,11 @@ mod tests {
 
     #[test]
     fn truncated_requests_are_errors() {
-        for version in VERSIONS {
-            let bytes = encode(&oracle_request(version, true), version);
-            assert_truncations_fail(&bytes, version, EndTxnRequest::read);
-        }
+        assert_truncations_fail_in(
+            VERSIONS,
+            |version| encode(&oracle_request(version, true), version),
+            EndTxnRequest::read,
+        );
     }
 
     #[test]

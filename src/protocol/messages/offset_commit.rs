@@ -248,10 +248,11 @@ mod tests {
 
     #[test]
     fn truncated_requests_are_errors() {
-        for version in VERSIONS {
-            let bytes = encode(&oracle_request(version, false), version);
-            assert_truncations_fail(&bytes, version, OffsetCommitRequest::read);
-        }
+        assert_truncations_fail_in(
+            VERSIONS,
+            |version| encode(&oracle_request(version, false), version),
+            OffsetCommitRequest::read,
+        );
     }
 
     fn response(version: i16) -> OffsetCommitResponse {

@@ -327,10 +327,11 @@ mod tests {
 
     #[test]
     fn truncated_requests_are_errors() {
-        for version in VERSIONS {
-            let bytes = encode(&oracle_request(version, false), version);
-            assert_truncations_fail(&bytes, version, OffsetFetchRequest::read);
-        }
+        assert_truncations_fail_in(
+            VERSIONS,
+            |version| encode(&oracle_request(version, false), version),
+            OffsetFetchRequest::read,
+        );
     }
 
     fn topics(version: i16, nulls: bool) -> Vec<OffsetFetchResponseTopic> {

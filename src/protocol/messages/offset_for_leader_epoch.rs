@@ -192,10 +192,11 @@ mod tests {
 
     #[test]
     fn truncated_requests_are_errors() {
-        for version in VERSIONS {
-            let buf = encode_request(&sample_request(version), version);
-            assert_truncations_fail(&buf, version, OffsetForLeaderEpochRequest::read);
-        }
+        assert_truncations_fail_in(
+            VERSIONS,
+            |version| encode_request(&sample_request(version), version),
+            OffsetForLeaderEpochRequest::read,
+        );
     }
 
     fn sample_response() -> OffsetForLeaderEpochResponse {

@@ -8,6 +8,7 @@
 //! API: the sample values and the field-by-field comparison.
 
 use std::fmt::Debug;
+use std::ops::RangeInclusive;
 
 use kafka_protocol::protocol::{Decodable, Encodable, StrBytes};
 
@@ -87,4 +88,16 @@ pub fn assert_truncations_fail<T: Debug>(
 /// Our optional string from a kafka-protocol nullable one.
 pub fn text(s: &Option<StrBytes>) -> Option<String> {
     s.as_ref().map(|s| s.to_string())
+}
+
+/// [`assert_truncations_fail`] for each version, on the valid encoding
+/// `encode` gives for it.
+pub fn assert_truncations_fail_in<T: Debug>(
+    versions: RangeInclusive<i16>,
+    encode: impl Fn(i16) -> Vec<u8>,
+    read: impl Fn(&mut Reader<'_>, i16) -> Result<T>,
+) {
+    for version in versions {
+        assert_truncations_fail(&encode(version), version, &read);
+    }
 }

@@ -163,10 +163,11 @@ mod tests {
 
     #[test]
     fn truncated_requests_are_errors() {
-        for version in VERSIONS {
-            let bytes = encode(&oracle_request(version, false), version);
-            assert_truncations_fail(&bytes, version, SyncGroupRequest::read);
-        }
+        assert_truncations_fail_in(
+            VERSIONS,
+            |version| encode(&oracle_request(version, false), version),
+            SyncGroupRequest::read,
+        );
     }
 
     fn response(version: i16, nulls: bool, assignment: &[u8]) -> SyncGroupResponse {

@@ -254,10 +254,11 @@ mod tests {
 
     #[test]
     fn truncated_requests_are_errors() {
-        for version in VERSIONS {
-            let bytes = encode(&oracle_request(version, false), version);
-            assert_truncations_fail(&bytes, version, TxnOffsetCommitRequest::read);
-        }
+        assert_truncations_fail_in(
+            VERSIONS,
+            |version| encode(&oracle_request(version, false), version),
+            TxnOffsetCommitRequest::read,
+        );
     }
 
     fn response() -> TxnOffsetCommitResponse {
