@@ -53,11 +53,12 @@ impl AddOffsetsToTxnResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::protocol::messages::oracle::*;
     use bytes::Bytes;
     use kafka_protocol::messages::{
         AddOffsetsToTxnRequest as KpRequest, AddOffsetsToTxnResponse as KpResponse,
     };
-    use kafka_protocol::protocol::{Decodable, Encodable, StrBytes};
+    use kafka_protocol::protocol::StrBytes;
 
     const VERSIONS: std::ops::RangeInclusive<i16> = 0..=3;
 
@@ -74,20 +75,12 @@ mod tests {
         m
     }
 
-    fn encode(m: &KpRequest, version: i16) -> Vec<u8> {
-        let mut buf = Vec::new();
-        m.encode(&mut buf, version).unwrap();
-        buf
-    }
-
     #[test]
     fn request_matches_oracle_in_every_version() {
         for version in VERSIONS {
             let m = oracle_request(version);
             let bytes = encode(&m, version);
-            let mut r = Reader::new(&bytes);
-            let ours = AddOffsetsToTxnRequest::read(&mut r, version).unwrap();
-            assert!(r.is_empty(), "v{version}: bytes left over");
+            let ours = read_all(&bytes, version, AddOffsetsToTxnRequest::read);
             let expected = AddOffsetsToTxnRequest {
                 transactional_id: m.transactional_id.to_string(),
                 producer_id: m.producer_id.0,
@@ -100,16 +93,11 @@ mod tests {
 
     #[test]
     fn truncated_requests_are_errors() {
-        for version in VERSIONS {
-            let bytes = encode(&oracle_request(version), version);
-            for len in 0..bytes.len() {
-                let mut r = Reader::new(&bytes[..len]);
-                assert!(
-                    AddOffsetsToTxnRequest::read(&mut r, version).is_err(),
-                    "v{version}: prefix of {len} bytes decoded"
-                );
-            }
-        }
+        assert_truncations_fail_in(
+            VERSIONS,
+            |version| encode(&oracle_request(version), version),
+            AddOffsetsToTxnRequest::read,
+        );
     }
 
     #[test]
@@ -119,11 +107,8 @@ mod tests {
                 throttle_time_ms: 11,
                 error_code: 90,
             };
-            let mut w = Writer::new();
-            resp.write(&mut w, version);
-            let mut bytes = &w.buf[..];
-            let decoded = KpResponse::decode(&mut bytes, version).unwrap();
-            assert!(bytes.is_empty(), "v{version}: oracle left bytes");
+            let bytes = write(&resp, version, AddOffsetsToTxnResponse::write);
+            let decoded: KpResponse = decode(&bytes, version);
             let mut expected = KpResponse::default();
             expected.throttle_time_ms = resp.throttle_time_ms;
             expected.error_code = resp.error_code;

@@ -80,25 +80,12 @@ impl CreatePartitionsResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::protocol::messages::oracle::*;
     use kafka_protocol::messages::create_partitions_request as kreq;
     use kafka_protocol::messages::create_partitions_response as kres;
     use kafka_protocol::messages::{BrokerId, TopicName};
-    use kafka_protocol::protocol::{Decodable, Encodable, StrBytes};
-
-    /// Builds a kafka-protocol struct (they are `#[non_exhaustive]`) field by field.
-    macro_rules! oracle {
-        ($t:path { $($f:ident : $v:expr),* $(,)? }) => {{
-            let mut x = <$t>::default();
-            $(x.$f = $v;)*
-            x
-        }};
-    }
 
     const VERSIONS: std::ops::RangeInclusive<i16> = 0..=3;
-
-    fn s(v: &str) -> StrBytes {
-        StrBytes::from_string(v.to_owned())
-    }
 
     fn sample_request() -> CreatePartitionsRequest {
         CreatePartitionsRequest {
@@ -141,9 +128,7 @@ mod tests {
             timeout_ms: req.timeout_ms,
             validate_only: req.validate_only,
         });
-        let mut buf = Vec::new();
-        oracle.encode(&mut buf, version).unwrap();
-        buf
+        encode(&oracle, version)
     }
 
     #[test]
@@ -151,19 +136,12 @@ mod tests {
         for version in VERSIONS {
             let expected = sample_request();
             let buf = encode_request(&expected, version);
-            let mut r = Reader::new(&buf);
             assert_eq!(
-                CreatePartitionsRequest::read(&mut r, version).unwrap(),
+                read_all(&buf, version, CreatePartitionsRequest::read),
                 expected,
                 "v{version}"
             );
-            assert!(r.is_empty(), "v{version}: bytes left over");
-            for len in 0..buf.len() {
-                assert!(
-                    CreatePartitionsRequest::read(&mut Reader::new(&buf[..len]), version).is_err(),
-                    "v{version} prefix {len}"
-                );
-            }
+            assert_truncations_fail(&buf, version, CreatePartitionsRequest::read);
         }
     }
 
@@ -200,11 +178,8 @@ mod tests {
                 .collect(),
         });
         for version in VERSIONS {
-            let mut w = Writer::new();
-            res.write(&mut w, version);
-            let mut bytes = &w.buf[..];
-            let decoded = kres::CreatePartitionsResponse::decode(&mut bytes, version).unwrap();
-            assert!(bytes.is_empty(), "v{version}: bytes left over");
+            let bytes = write(&res, version, CreatePartitionsResponse::write);
+            let decoded: kres::CreatePartitionsResponse = decode(&bytes, version);
             assert_eq!(decoded, oracle, "v{version}");
         }
     }

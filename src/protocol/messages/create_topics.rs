@@ -185,17 +185,14 @@ impl CreatableTopicResult {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::protocol::messages::oracle::*;
     use kafka_protocol::messages::create_topics_request as kreq;
     use kafka_protocol::messages::create_topics_response as kres;
     use kafka_protocol::messages::{BrokerId, TopicName};
-    use kafka_protocol::protocol::{Decodable, Encodable, StrBytes};
+
     use uuid::Uuid;
 
     const VERSIONS: std::ops::RangeInclusive<i16> = 2..=7;
-
-    fn s(v: &str) -> StrBytes {
-        StrBytes::from_string(v.to_owned())
-    }
 
     fn sample_request() -> CreateTopicsRequest {
         CreateTopicsRequest {
@@ -279,9 +276,7 @@ mod tests {
             )
             .with_timeout_ms(req.timeout_ms)
             .with_validate_only(req.validate_only);
-        let mut buf = Vec::new();
-        oracle.encode(&mut buf, version).unwrap();
-        buf
+        encode(&oracle, version)
     }
 
     #[test]
@@ -289,27 +284,21 @@ mod tests {
         for version in VERSIONS {
             let expected = sample_request();
             let buf = encode_request(&expected, version);
-            let mut r = Reader::new(&buf);
             assert_eq!(
-                CreateTopicsRequest::read(&mut r, version).unwrap(),
+                read_all(&buf, version, CreateTopicsRequest::read),
                 expected,
                 "v{version}"
             );
-            assert!(r.is_empty(), "v{version}: bytes left over");
         }
     }
 
     #[test]
     fn truncated_requests_are_errors() {
-        for version in VERSIONS {
-            let buf = encode_request(&sample_request(), version);
-            for len in 0..buf.len() {
-                assert!(
-                    CreateTopicsRequest::read(&mut Reader::new(&buf[..len]), version).is_err(),
-                    "v{version} prefix {len}"
-                );
-            }
-        }
+        assert_truncations_fail_in(
+            VERSIONS,
+            |version| encode_request(&sample_request(), version),
+            CreateTopicsRequest::read,
+        );
     }
 
     fn sample_response(version: i16) -> CreateTopicsResponse {
@@ -393,18 +382,14 @@ mod tests {
     fn every_response_version_is_read_back_by_the_oracle() {
         for version in VERSIONS {
             let res = sample_response(version);
-            let mut w = Writer::new();
-            res.write(&mut w, version);
-            let mut bytes = &w.buf[..];
-            let decoded = kres::CreateTopicsResponse::decode(&mut bytes, version).unwrap();
-            assert!(bytes.is_empty(), "v{version}: bytes left over");
+            let bytes = write(&res, version, CreateTopicsResponse::write);
+            let decoded: kres::CreateTopicsResponse = decode(&bytes, version);
             let oracle = to_oracle_response(&res);
             assert_eq!(decoded, oracle, "v{version}");
             // Byte equality also proves that a zero topic_config_error_code
             // is left out, as Kafka does.
-            let mut expected = Vec::new();
-            oracle.encode(&mut expected, version).unwrap();
-            assert_eq!(w.buf, expected, "v{version}");
+            let expected = encode(&oracle, version);
+            assert_eq!(bytes, expected, "v{version}");
         }
     }
 }

@@ -49,12 +49,13 @@ impl DeleteGroupsResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::protocol::messages::oracle::*;
     use bytes::Bytes;
     use kafka_protocol::messages::delete_groups_response as kp_resp;
     use kafka_protocol::messages::{
         DeleteGroupsRequest as KpRequest, DeleteGroupsResponse as KpResponse,
     };
-    use kafka_protocol::protocol::{Decodable, Encodable, StrBytes};
+    use kafka_protocol::protocol::StrBytes;
 
     const VERSIONS: std::ops::RangeInclusive<i16> = 0..=2;
 
@@ -73,20 +74,12 @@ mod tests {
         m
     }
 
-    fn encode(m: &KpRequest, version: i16) -> Vec<u8> {
-        let mut buf = Vec::new();
-        m.encode(&mut buf, version).unwrap();
-        buf
-    }
-
     #[test]
     fn request_matches_oracle_in_every_version() {
         for version in VERSIONS {
             let m = oracle_request(version);
             let bytes = encode(&m, version);
-            let mut r = Reader::new(&bytes);
-            let ours = DeleteGroupsRequest::read(&mut r, version).unwrap();
-            assert!(r.is_empty(), "v{version}: bytes left over");
+            let ours = read_all(&bytes, version, DeleteGroupsRequest::read);
             let expected = DeleteGroupsRequest {
                 groups_names: m.groups_names.iter().map(|g| g.to_string()).collect(),
             };
@@ -96,16 +89,11 @@ mod tests {
 
     #[test]
     fn truncated_requests_are_errors() {
-        for version in VERSIONS {
-            let bytes = encode(&oracle_request(version), version);
-            for len in 0..bytes.len() {
-                let mut r = Reader::new(&bytes[..len]);
-                assert!(
-                    DeleteGroupsRequest::read(&mut r, version).is_err(),
-                    "v{version}: prefix of {len} bytes decoded"
-                );
-            }
-        }
+        assert_truncations_fail_in(
+            VERSIONS,
+            |version| encode(&oracle_request(version), version),
+            DeleteGroupsRequest::read,
+        );
     }
 
     #[test]
@@ -136,11 +124,8 @@ mod tests {
             })
             .collect();
         for version in VERSIONS {
-            let mut w = Writer::new();
-            resp.write(&mut w, version);
-            let mut bytes = &w.buf[..];
-            let decoded = KpResponse::decode(&mut bytes, version).unwrap();
-            assert!(bytes.is_empty(), "v{version}: oracle left bytes");
+            let bytes = write(&resp, version, DeleteGroupsResponse::write);
+            let decoded: KpResponse = decode(&bytes, version);
             assert_eq!(decoded, expected, "v{version}");
         }
     }

@@ -83,24 +83,11 @@ impl DescribeClientQuotasResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::protocol::messages::oracle::*;
     use kafka_protocol::messages::describe_client_quotas_request as kreq;
     use kafka_protocol::messages::describe_client_quotas_response as kres;
-    use kafka_protocol::protocol::{Decodable, Encodable, StrBytes};
-
-    /// Builds a kafka-protocol struct (they are `#[non_exhaustive]`) field by field.
-    macro_rules! oracle {
-        ($t:path { $($f:ident : $v:expr),* $(,)? }) => {{
-            let mut x = <$t>::default();
-            $(x.$f = $v;)*
-            x
-        }};
-    }
 
     const VERSIONS: std::ops::RangeInclusive<i16> = 0..=1;
-
-    fn s(v: &str) -> StrBytes {
-        StrBytes::from_string(v.to_owned())
-    }
 
     #[test]
     fn reads_every_request_version_encoded_by_the_oracle() {
@@ -132,22 +119,13 @@ mod tests {
             strict: true,
         });
         for version in VERSIONS {
-            let mut buf = Vec::new();
-            oracle.encode(&mut buf, version).unwrap();
-            let mut r = Reader::new(&buf);
+            let buf = encode(&oracle, version);
             assert_eq!(
-                DescribeClientQuotasRequest::read(&mut r, version).unwrap(),
+                read_all(&buf, version, DescribeClientQuotasRequest::read),
                 expected,
                 "v{version}"
             );
-            assert!(r.is_empty(), "v{version}: bytes left over");
-            for len in 0..buf.len() {
-                assert!(
-                    DescribeClientQuotasRequest::read(&mut Reader::new(&buf[..len]), version)
-                        .is_err(),
-                    "v{version} prefix {len}"
-                );
-            }
+            assert_truncations_fail(&buf, version, DescribeClientQuotasRequest::read);
         }
     }
 
@@ -197,12 +175,8 @@ mod tests {
                 }),
             });
             for version in VERSIONS {
-                let mut w = Writer::new();
-                res.write(&mut w, version);
-                let mut bytes = &w.buf[..];
-                let decoded =
-                    kres::DescribeClientQuotasResponse::decode(&mut bytes, version).unwrap();
-                assert!(bytes.is_empty(), "v{version}: bytes left over");
+                let bytes = write(&res, version, DescribeClientQuotasResponse::write);
+                let decoded: kres::DescribeClientQuotasResponse = decode(&bytes, version);
                 assert_eq!(decoded, oracle, "v{version}");
             }
         }

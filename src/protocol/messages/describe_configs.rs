@@ -129,24 +129,11 @@ impl DescribeConfigsEntry {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::protocol::messages::oracle::*;
     use kafka_protocol::messages::describe_configs_request as kreq;
     use kafka_protocol::messages::describe_configs_response as kres;
-    use kafka_protocol::protocol::{Decodable, Encodable, StrBytes};
-
-    /// Builds a kafka-protocol struct (they are `#[non_exhaustive]`) field by field.
-    macro_rules! oracle {
-        ($t:path { $($f:ident : $v:expr),* $(,)? }) => {{
-            let mut x = <$t>::default();
-            $(x.$f = $v;)*
-            x
-        }};
-    }
 
     const VERSIONS: std::ops::RangeInclusive<i16> = 1..=4;
-
-    fn s(v: &str) -> StrBytes {
-        StrBytes::from_string(v.to_owned())
-    }
 
     fn sample_request(version: i16) -> DescribeConfigsRequest {
         DescribeConfigsRequest {
@@ -184,9 +171,7 @@ mod tests {
             include_synonyms: req.include_synonyms,
             include_documentation: req.include_documentation,
         });
-        let mut buf = Vec::new();
-        oracle.encode(&mut buf, version).unwrap();
-        buf
+        encode(&oracle, version)
     }
 
     #[test]
@@ -194,19 +179,12 @@ mod tests {
         for version in VERSIONS {
             let expected = sample_request(version);
             let buf = encode_request(&expected, version);
-            let mut r = Reader::new(&buf);
             assert_eq!(
-                DescribeConfigsRequest::read(&mut r, version).unwrap(),
+                read_all(&buf, version, DescribeConfigsRequest::read),
                 expected,
                 "v{version}"
             );
-            assert!(r.is_empty(), "v{version}: bytes left over");
-            for len in 0..buf.len() {
-                assert!(
-                    DescribeConfigsRequest::read(&mut Reader::new(&buf[..len]), version).is_err(),
-                    "v{version} prefix {len}"
-                );
-            }
+            assert_truncations_fail(&buf, version, DescribeConfigsRequest::read);
         }
     }
 
@@ -300,11 +278,8 @@ mod tests {
     fn every_response_version_is_read_back_by_the_oracle() {
         for version in VERSIONS {
             let res = sample_response(version);
-            let mut w = Writer::new();
-            res.write(&mut w, version);
-            let mut bytes = &w.buf[..];
-            let decoded = kres::DescribeConfigsResponse::decode(&mut bytes, version).unwrap();
-            assert!(bytes.is_empty(), "v{version}: bytes left over");
+            let bytes = write(&res, version, DescribeConfigsResponse::write);
+            let decoded: kres::DescribeConfigsResponse = decode(&bytes, version);
             assert_eq!(decoded, to_oracle(&res, version), "v{version}");
         }
     }

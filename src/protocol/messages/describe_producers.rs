@@ -118,13 +118,14 @@ impl DescribeProducersResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::protocol::messages::oracle::*;
     use bytes::Bytes;
     use kafka_protocol::messages::describe_producers_request as kp_req;
     use kafka_protocol::messages::describe_producers_response as kp_resp;
     use kafka_protocol::messages::{
         DescribeProducersRequest as KpRequest, DescribeProducersResponse as KpResponse,
     };
-    use kafka_protocol::protocol::{Decodable, Encodable, StrBytes};
+    use kafka_protocol::protocol::StrBytes;
 
     const VERSIONS: std::ops::RangeInclusive<i16> = 0..=0;
 
@@ -144,20 +145,12 @@ mod tests {
         m
     }
 
-    fn encode(m: &KpRequest, version: i16) -> Vec<u8> {
-        let mut buf = Vec::new();
-        m.encode(&mut buf, version).unwrap();
-        buf
-    }
-
     #[test]
     fn request_matches_oracle_in_every_version() {
         for version in VERSIONS {
             let m = oracle_request();
             let bytes = encode(&m, version);
-            let mut r = Reader::new(&bytes);
-            let ours = DescribeProducersRequest::read(&mut r, version).unwrap();
-            assert!(r.is_empty(), "v{version}: bytes left over");
+            let ours = read_all(&bytes, version, DescribeProducersRequest::read);
             let expected = DescribeProducersRequest {
                 topics: m
                     .topics
@@ -174,16 +167,11 @@ mod tests {
 
     #[test]
     fn truncated_requests_are_errors() {
-        for version in VERSIONS {
-            let bytes = encode(&oracle_request(), version);
-            for len in 0..bytes.len() {
-                let mut r = Reader::new(&bytes[..len]);
-                assert!(
-                    DescribeProducersRequest::read(&mut r, version).is_err(),
-                    "v{version}: prefix of {len} bytes decoded"
-                );
-            }
-        }
+        assert_truncations_fail_in(
+            VERSIONS,
+            |version| encode(&oracle_request(), version),
+            DescribeProducersRequest::read,
+        );
     }
 
     fn response() -> DescribeProducersResponse {
@@ -273,11 +261,8 @@ mod tests {
     fn response_matches_oracle_in_every_version() {
         for version in VERSIONS {
             let resp = response();
-            let mut w = Writer::new();
-            resp.write(&mut w, version);
-            let mut bytes = &w.buf[..];
-            let decoded = KpResponse::decode(&mut bytes, version).unwrap();
-            assert!(bytes.is_empty(), "v{version}: oracle left bytes");
+            let bytes = write(&resp, version, DescribeProducersResponse::write);
+            let decoded: KpResponse = decode(&bytes, version);
             assert_eq!(decoded, to_oracle(&resp), "v{version}");
         }
     }

@@ -132,23 +132,10 @@ impl DescribeTopicPartitionsResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::protocol::messages::oracle::*;
     use kafka_protocol::messages::describe_topic_partitions_request as kreq;
     use kafka_protocol::messages::describe_topic_partitions_response as kres;
     use kafka_protocol::messages::{BrokerId, TopicName};
-    use kafka_protocol::protocol::{Decodable, Encodable, StrBytes};
-
-    /// Builds a kafka-protocol struct (they are `#[non_exhaustive]`) field by field.
-    macro_rules! oracle {
-        ($t:path { $($f:ident : $v:expr),* $(,)? }) => {{
-            let mut x = <$t>::default();
-            $(x.$f = $v;)*
-            x
-        }};
-    }
-
-    fn s(v: &str) -> StrBytes {
-        StrBytes::from_string(v.to_owned())
-    }
 
     #[test]
     fn reads_the_request_encoded_by_the_oracle() {
@@ -178,20 +165,12 @@ mod tests {
                     partition_index: c.partition_index,
                 })),
             });
-            let mut buf = Vec::new();
-            oracle.encode(&mut buf, 0).unwrap();
-            let mut r = Reader::new(&buf);
+            let buf = encode(&oracle, 0);
             assert_eq!(
-                DescribeTopicPartitionsRequest::read(&mut r, 0).unwrap(),
+                read_all(&buf, 0, DescribeTopicPartitionsRequest::read),
                 expected
             );
-            assert!(r.is_empty());
-            for len in 0..buf.len() {
-                assert!(
-                    DescribeTopicPartitionsRequest::read(&mut Reader::new(&buf[..len]), 0).is_err(),
-                    "prefix {len}"
-                );
-            }
+            assert_truncations_fail(&buf, 0, DescribeTopicPartitionsRequest::read);
         }
     }
 
@@ -250,11 +229,8 @@ mod tests {
                     partition_index: c.partition_index,
                 })),
             });
-            let mut w = Writer::new();
-            res.write(&mut w, 0);
-            let mut bytes = &w.buf[..];
-            let decoded = kres::DescribeTopicPartitionsResponse::decode(&mut bytes, 0).unwrap();
-            assert!(bytes.is_empty());
+            let bytes = write(&res, 0, DescribeTopicPartitionsResponse::write);
+            let decoded: kres::DescribeTopicPartitionsResponse = decode(&bytes, 0);
             assert_eq!(decoded, oracle);
         }
     }

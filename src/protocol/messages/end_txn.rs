@@ -52,9 +52,10 @@ impl EndTxnResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::protocol::messages::oracle::*;
     use bytes::Bytes;
     use kafka_protocol::messages::{EndTxnRequest as KpRequest, EndTxnResponse as KpResponse};
-    use kafka_protocol::protocol::{Decodable, Encodable, StrBytes};
+    use kafka_protocol::protocol::StrBytes;
 
     const VERSIONS: std::ops::RangeInclusive<i16> = 0..=3;
 
@@ -71,21 +72,13 @@ mod tests {
         m
     }
 
-    fn encode(m: &KpRequest, version: i16) -> Vec<u8> {
-        let mut buf = Vec::new();
-        m.encode(&mut buf, version).unwrap();
-        buf
-    }
-
     #[test]
     fn request_matches_oracle_in_every_version() {
         for version in VERSIONS {
             for committed in [true, false] {
                 let m = oracle_request(version, committed);
                 let bytes = encode(&m, version);
-                let mut r = Reader::new(&bytes);
-                let ours = EndTxnRequest::read(&mut r, version).unwrap();
-                assert!(r.is_empty(), "v{version}: bytes left over");
+                let ours = read_all(&bytes, version, EndTxnRequest::read);
                 let expected = EndTxnRequest {
                     transactional_id: m.transactional_id.to_string(),
                     producer_id: m.producer_id.0,
@@ -99,16 +92,11 @@ mod tests {
 
     #[test]
     fn truncated_requests_are_errors() {
-        for version in VERSIONS {
-            let bytes = encode(&oracle_request(version, true), version);
-            for len in 0..bytes.len() {
-                let mut r = Reader::new(&bytes[..len]);
-                assert!(
-                    EndTxnRequest::read(&mut r, version).is_err(),
-                    "v{version}: prefix of {len} bytes decoded"
-                );
-            }
-        }
+        assert_truncations_fail_in(
+            VERSIONS,
+            |version| encode(&oracle_request(version, true), version),
+            EndTxnRequest::read,
+        );
     }
 
     #[test]
@@ -118,11 +106,8 @@ mod tests {
                 throttle_time_ms: 11,
                 error_code: 48,
             };
-            let mut w = Writer::new();
-            resp.write(&mut w, version);
-            let mut bytes = &w.buf[..];
-            let decoded = KpResponse::decode(&mut bytes, version).unwrap();
-            assert!(bytes.is_empty(), "v{version}: oracle left bytes");
+            let bytes = write(&resp, version, EndTxnResponse::write);
+            let decoded: KpResponse = decode(&bytes, version);
             let mut expected = KpResponse::default();
             expected.throttle_time_ms = resp.throttle_time_ms;
             expected.error_code = resp.error_code;

@@ -381,17 +381,14 @@ impl FetchResponsePartition {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::protocol::messages::oracle::*;
     use kafka_protocol::messages::fetch_request as kreq;
     use kafka_protocol::messages::fetch_response as kres;
     use kafka_protocol::messages::{BrokerId, TopicName};
-    use kafka_protocol::protocol::{Decodable, Encodable, StrBytes};
+
     use uuid::Uuid;
 
     const VERSIONS: std::ops::RangeInclusive<i16> = 4..=17;
-
-    fn s(v: &str) -> StrBytes {
-        StrBytes::from_string(v.to_owned())
-    }
 
     /// A name before v13, an id from v13 on.
     fn topic_ref(version: i16, name: &str, id: u8) -> (String, [u8; 16]) {
@@ -510,9 +507,7 @@ mod tests {
         } else {
             oracle = oracle.with_replica_id(BrokerId(req.replica_id));
         }
-        let mut buf = Vec::new();
-        oracle.encode(&mut buf, version).unwrap();
-        buf
+        encode(&oracle, version)
     }
 
     #[test]
@@ -520,13 +515,11 @@ mod tests {
         for version in VERSIONS {
             let expected = sample_request(version);
             let buf = encode_request(&expected, version);
-            let mut r = Reader::new(&buf);
             assert_eq!(
-                FetchRequest::read(&mut r, version).unwrap(),
+                read_all(&buf, version, FetchRequest::read),
                 expected,
                 "v{version}"
             );
-            assert!(r.is_empty(), "v{version}: bytes left over");
         }
     }
 
@@ -540,22 +533,18 @@ mod tests {
                 ..sample_request(version)
             };
             let buf = encode_request(&req, version);
-            let got = FetchRequest::read(&mut Reader::new(&buf), version).unwrap();
+            let got = read_all(&buf, version, FetchRequest::read);
             assert_eq!(got, req, "v{version}");
         }
     }
 
     #[test]
     fn truncated_requests_are_errors() {
-        for version in VERSIONS {
-            let buf = encode_request(&sample_request(version), version);
-            for len in 0..buf.len() {
-                assert!(
-                    FetchRequest::read(&mut Reader::new(&buf[..len]), version).is_err(),
-                    "v{version} prefix {len}"
-                );
-            }
-        }
+        assert_truncations_fail_in(
+            VERSIONS,
+            |version| encode_request(&sample_request(version), version),
+            FetchRequest::read,
+        );
     }
 
     fn sample_response(version: i16) -> FetchResponse {
@@ -707,18 +696,14 @@ mod tests {
     fn every_response_version_is_read_back_by_the_oracle() {
         for version in VERSIONS {
             let res = sample_response(version);
-            let mut w = Writer::new();
-            res.write(&mut w, version);
-            let mut bytes = &w.buf[..];
-            let decoded = kres::FetchResponse::decode(&mut bytes, version).unwrap();
-            assert!(bytes.is_empty(), "v{version}: bytes left over");
+            let bytes = write(&res, version, FetchResponse::write);
+            let decoded: kres::FetchResponse = decode(&bytes, version);
             let oracle = to_oracle_response(&res);
             assert_eq!(decoded, oracle, "v{version}");
             // Byte equality also proves that tagged fields holding their
             // default are left out, as Kafka does.
-            let mut expected = Vec::new();
-            oracle.encode(&mut expected, version).unwrap();
-            assert_eq!(w.buf, expected, "v{version}");
+            let expected = encode(&oracle, version);
+            assert_eq!(bytes, expected, "v{version}");
         }
     }
 }

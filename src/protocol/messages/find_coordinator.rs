@@ -96,12 +96,13 @@ impl FindCoordinatorResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::protocol::messages::oracle::*;
     use bytes::Bytes;
     use kafka_protocol::messages::find_coordinator_response as kp_resp;
     use kafka_protocol::messages::{
         FindCoordinatorRequest as KpRequest, FindCoordinatorResponse as KpResponse,
     };
-    use kafka_protocol::protocol::{Decodable, Encodable, StrBytes};
+    use kafka_protocol::protocol::StrBytes;
 
     const VERSIONS: std::ops::RangeInclusive<i16> = 0..=6;
 
@@ -124,20 +125,12 @@ mod tests {
         m
     }
 
-    fn encode(m: &KpRequest, version: i16) -> Vec<u8> {
-        let mut buf = Vec::new();
-        m.encode(&mut buf, version).unwrap();
-        buf
-    }
-
     #[test]
     fn request_matches_oracle_in_every_version() {
         for version in VERSIONS {
             let m = oracle_request(version);
             let bytes = encode(&m, version);
-            let mut r = Reader::new(&bytes);
-            let ours = FindCoordinatorRequest::read(&mut r, version).unwrap();
-            assert!(r.is_empty(), "v{version}: bytes left over");
+            let ours = read_all(&bytes, version, FindCoordinatorRequest::read);
             let expected = FindCoordinatorRequest {
                 key: m.key.to_string(),
                 key_type: m.key_type,
@@ -149,16 +142,11 @@ mod tests {
 
     #[test]
     fn truncated_requests_are_errors() {
-        for version in VERSIONS {
-            let bytes = encode(&oracle_request(version), version);
-            for len in 0..bytes.len() {
-                let mut r = Reader::new(&bytes[..len]);
-                assert!(
-                    FindCoordinatorRequest::read(&mut r, version).is_err(),
-                    "v{version}: prefix of {len} bytes decoded"
-                );
-            }
-        }
+        assert_truncations_fail_in(
+            VERSIONS,
+            |version| encode(&oracle_request(version), version),
+            FindCoordinatorRequest::read,
+        );
     }
 
     fn response(version: i16, nulls: bool) -> FindCoordinatorResponse {
@@ -232,11 +220,8 @@ mod tests {
         for version in VERSIONS {
             for nulls in [false, true] {
                 let resp = response(version, nulls);
-                let mut w = Writer::new();
-                resp.write(&mut w, version);
-                let mut bytes = &w.buf[..];
-                let decoded = KpResponse::decode(&mut bytes, version).unwrap();
-                assert!(bytes.is_empty(), "v{version}: oracle left bytes");
+                let bytes = write(&resp, version, FindCoordinatorResponse::write);
+                let decoded: KpResponse = decode(&bytes, version);
                 assert_eq!(
                     decoded,
                     to_oracle(&resp, version),

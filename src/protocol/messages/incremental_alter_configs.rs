@@ -84,24 +84,11 @@ impl IncrementalAlterConfigsResponse {
 mod tests {
     use super::*;
     use crate::protocol::messages::alter_configs::AlterConfigsResourceResponse;
+    use crate::protocol::messages::oracle::*;
     use kafka_protocol::messages::incremental_alter_configs_request as kreq;
     use kafka_protocol::messages::incremental_alter_configs_response as kres;
-    use kafka_protocol::protocol::{Decodable, Encodable, StrBytes};
-
-    /// Builds a kafka-protocol struct (they are `#[non_exhaustive]`) field by field.
-    macro_rules! oracle {
-        ($t:path { $($f:ident : $v:expr),* $(,)? }) => {{
-            let mut x = <$t>::default();
-            $(x.$f = $v;)*
-            x
-        }};
-    }
 
     const VERSIONS: std::ops::RangeInclusive<i16> = 0..=1;
-
-    fn s(v: &str) -> StrBytes {
-        StrBytes::from_string(v.to_owned())
-    }
 
     fn sample_request() -> IncrementalAlterConfigsRequest {
         IncrementalAlterConfigsRequest {
@@ -146,9 +133,7 @@ mod tests {
                 .collect(),
             validate_only: req.validate_only,
         });
-        let mut buf = Vec::new();
-        oracle.encode(&mut buf, version).unwrap();
-        buf
+        encode(&oracle, version)
     }
 
     #[test]
@@ -156,20 +141,12 @@ mod tests {
         for version in VERSIONS {
             let expected = sample_request();
             let buf = encode_request(&expected, version);
-            let mut r = Reader::new(&buf);
             assert_eq!(
-                IncrementalAlterConfigsRequest::read(&mut r, version).unwrap(),
+                read_all(&buf, version, IncrementalAlterConfigsRequest::read),
                 expected,
                 "v{version}"
             );
-            assert!(r.is_empty(), "v{version}: bytes left over");
-            for len in 0..buf.len() {
-                assert!(
-                    IncrementalAlterConfigsRequest::read(&mut Reader::new(&buf[..len]), version)
-                        .is_err(),
-                    "v{version} prefix {len}"
-                );
-            }
+            assert_truncations_fail(&buf, version, IncrementalAlterConfigsRequest::read);
         }
     }
 
@@ -194,12 +171,8 @@ mod tests {
             })],
         });
         for version in VERSIONS {
-            let mut w = Writer::new();
-            res.write(&mut w, version);
-            let mut bytes = &w.buf[..];
-            let decoded =
-                kres::IncrementalAlterConfigsResponse::decode(&mut bytes, version).unwrap();
-            assert!(bytes.is_empty(), "v{version}: bytes left over");
+            let bytes = write(&res, version, IncrementalAlterConfigsResponse::write);
+            let decoded: kres::IncrementalAlterConfigsResponse = decode(&bytes, version);
             assert_eq!(decoded, oracle, "v{version}");
         }
     }

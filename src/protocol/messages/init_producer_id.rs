@@ -85,11 +85,12 @@ impl InitProducerIdResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::protocol::messages::oracle::*;
     use bytes::Bytes;
     use kafka_protocol::messages::{
         InitProducerIdRequest as KpRequest, InitProducerIdResponse as KpResponse,
     };
-    use kafka_protocol::protocol::{Decodable, Encodable, StrBytes};
+    use kafka_protocol::protocol::StrBytes;
 
     const VERSIONS: std::ops::RangeInclusive<i16> = 0..=5;
 
@@ -109,21 +110,13 @@ mod tests {
         m
     }
 
-    fn encode(m: &KpRequest, version: i16) -> Vec<u8> {
-        let mut buf = Vec::new();
-        m.encode(&mut buf, version).unwrap();
-        buf
-    }
-
     #[test]
     fn request_matches_oracle_in_every_version() {
         for version in VERSIONS {
             for nulls in [false, true] {
                 let m = oracle_request(version, nulls);
                 let bytes = encode(&m, version);
-                let mut r = Reader::new(&bytes);
-                let ours = InitProducerIdRequest::read(&mut r, version).unwrap();
-                assert!(r.is_empty(), "v{version}: bytes left over");
+                let ours = read_all(&bytes, version, InitProducerIdRequest::read);
                 let expected = InitProducerIdRequest {
                     transactional_id: m.transactional_id.as_ref().map(|t| t.to_string()),
                     transaction_timeout_ms: m.transaction_timeout_ms,
@@ -137,16 +130,11 @@ mod tests {
 
     #[test]
     fn truncated_requests_are_errors() {
-        for version in VERSIONS {
-            let bytes = encode(&oracle_request(version, false), version);
-            for len in 0..bytes.len() {
-                let mut r = Reader::new(&bytes[..len]);
-                assert!(
-                    InitProducerIdRequest::read(&mut r, version).is_err(),
-                    "v{version}: prefix of {len} bytes decoded"
-                );
-            }
-        }
+        assert_truncations_fail_in(
+            VERSIONS,
+            |version| encode(&oracle_request(version, false), version),
+            InitProducerIdRequest::read,
+        );
     }
 
     #[test]
@@ -163,11 +151,8 @@ mod tests {
         expected.producer_id = resp.producer_id.into();
         expected.producer_epoch = resp.producer_epoch;
         for version in VERSIONS {
-            let mut w = Writer::new();
-            resp.write(&mut w, version);
-            let mut bytes = &w.buf[..];
-            let decoded = KpResponse::decode(&mut bytes, version).unwrap();
-            assert!(bytes.is_empty(), "v{version}: oracle left bytes");
+            let bytes = write(&resp, version, InitProducerIdResponse::write);
+            let decoded: KpResponse = decode(&bytes, version);
             assert_eq!(decoded, expected, "v{version}");
         }
     }

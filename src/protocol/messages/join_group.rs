@@ -158,19 +158,16 @@ impl JoinGroupResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::protocol::messages::oracle::*;
     use bytes::Bytes;
     use kafka_protocol::messages::join_group_request as kp_req;
     use kafka_protocol::messages::join_group_response as kp_resp;
     use kafka_protocol::messages::{
         JoinGroupRequest as KpRequest, JoinGroupResponse as KpResponse,
     };
-    use kafka_protocol::protocol::{Decodable, Encodable, StrBytes};
+    use kafka_protocol::protocol::StrBytes;
 
     const VERSIONS: std::ops::RangeInclusive<i16> = 0..=9;
-
-    fn text(s: &Option<StrBytes>) -> Option<String> {
-        s.as_ref().map(|s| s.to_string())
-    }
 
     fn oracle_request(version: i16, nulls: bool) -> KpRequest {
         let mut m = KpRequest::default();
@@ -208,21 +205,13 @@ mod tests {
         m
     }
 
-    fn encode(m: &KpRequest, version: i16) -> Vec<u8> {
-        let mut buf = Vec::new();
-        m.encode(&mut buf, version).unwrap();
-        buf
-    }
-
     #[test]
     fn request_matches_oracle_in_every_version() {
         for version in VERSIONS {
             for nulls in [false, true] {
                 let m = oracle_request(version, nulls);
                 let bytes = encode(&m, version);
-                let mut r = Reader::new(&bytes);
-                let ours = JoinGroupRequest::read(&mut r, version).unwrap();
-                assert!(r.is_empty(), "v{version}: bytes left over");
+                let ours = read_all(&bytes, version, JoinGroupRequest::read);
                 let expected = JoinGroupRequest {
                     group_id: m.group_id.to_string(),
                     session_timeout_ms: m.session_timeout_ms,
@@ -247,16 +236,11 @@ mod tests {
 
     #[test]
     fn truncated_requests_are_errors() {
-        for version in VERSIONS {
-            let bytes = encode(&oracle_request(version, false), version);
-            for len in 0..bytes.len() {
-                let mut r = Reader::new(&bytes[..len]);
-                assert!(
-                    JoinGroupRequest::read(&mut r, version).is_err(),
-                    "v{version}: prefix of {len} bytes decoded"
-                );
-            }
-        }
+        assert_truncations_fail_in(
+            VERSIONS,
+            |version| encode(&oracle_request(version, false), version),
+            JoinGroupRequest::read,
+        );
     }
 
     fn response(version: i16, nulls: bool) -> JoinGroupResponse {
@@ -325,11 +309,8 @@ mod tests {
         for version in VERSIONS {
             for nulls in [false, true] {
                 let resp = response(version, nulls);
-                let mut w = Writer::new();
-                resp.write(&mut w, version);
-                let mut bytes = &w.buf[..];
-                let decoded = KpResponse::decode(&mut bytes, version).unwrap();
-                assert!(bytes.is_empty(), "v{version}: oracle left bytes");
+                let bytes = write(&resp, version, JoinGroupResponse::write);
+                let decoded: KpResponse = decode(&bytes, version);
                 assert_eq!(decoded, to_oracle(&resp), "v{version} nulls={nulls}");
             }
         }
@@ -338,9 +319,7 @@ mod tests {
     #[test]
     fn missing_protocol_name_is_written_as_empty_before_v7() {
         let resp = JoinGroupResponse::default();
-        let mut w = Writer::new();
-        resp.write(&mut w, 6);
-        let decoded = KpResponse::decode(&mut &w.buf[..], 6).unwrap();
+        let decoded: KpResponse = decode(&write(&resp, 6, JoinGroupResponse::write), 6);
         assert_eq!(decoded.protocol_name.as_deref(), Some(""));
     }
 }

@@ -94,19 +94,16 @@ impl LeaveGroupResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::protocol::messages::oracle::*;
     use bytes::Bytes;
     use kafka_protocol::messages::leave_group_request as kp_req;
     use kafka_protocol::messages::leave_group_response as kp_resp;
     use kafka_protocol::messages::{
         LeaveGroupRequest as KpRequest, LeaveGroupResponse as KpResponse,
     };
-    use kafka_protocol::protocol::{Decodable, Encodable, StrBytes};
+    use kafka_protocol::protocol::StrBytes;
 
     const VERSIONS: std::ops::RangeInclusive<i16> = 0..=5;
-
-    fn text(s: &Option<StrBytes>) -> Option<String> {
-        s.as_ref().map(|s| s.to_string())
-    }
 
     fn oracle_request(version: i16) -> KpRequest {
         let mut m = KpRequest::default();
@@ -140,20 +137,12 @@ mod tests {
         m
     }
 
-    fn encode(m: &KpRequest, version: i16) -> Vec<u8> {
-        let mut buf = Vec::new();
-        m.encode(&mut buf, version).unwrap();
-        buf
-    }
-
     #[test]
     fn request_matches_oracle_in_every_version() {
         for version in VERSIONS {
             let m = oracle_request(version);
             let bytes = encode(&m, version);
-            let mut r = Reader::new(&bytes);
-            let ours = LeaveGroupRequest::read(&mut r, version).unwrap();
-            assert!(r.is_empty(), "v{version}: bytes left over");
+            let ours = read_all(&bytes, version, LeaveGroupRequest::read);
             let expected = LeaveGroupRequest {
                 group_id: m.group_id.to_string(),
                 member_id: m.member_id.to_string(),
@@ -173,16 +162,11 @@ mod tests {
 
     #[test]
     fn truncated_requests_are_errors() {
-        for version in VERSIONS {
-            let bytes = encode(&oracle_request(version), version);
-            for len in 0..bytes.len() {
-                let mut r = Reader::new(&bytes[..len]);
-                assert!(
-                    LeaveGroupRequest::read(&mut r, version).is_err(),
-                    "v{version}: prefix of {len} bytes decoded"
-                );
-            }
-        }
+        assert_truncations_fail_in(
+            VERSIONS,
+            |version| encode(&oracle_request(version), version),
+            LeaveGroupRequest::read,
+        );
     }
 
     fn response(version: i16) -> LeaveGroupResponse {
@@ -232,11 +216,8 @@ mod tests {
     fn response_matches_oracle_in_every_version() {
         for version in VERSIONS {
             let resp = response(version);
-            let mut w = Writer::new();
-            resp.write(&mut w, version);
-            let mut bytes = &w.buf[..];
-            let decoded = KpResponse::decode(&mut bytes, version).unwrap();
-            assert!(bytes.is_empty(), "v{version}: oracle left bytes");
+            let bytes = write(&resp, version, LeaveGroupResponse::write);
+            let decoded: KpResponse = decode(&bytes, version);
             assert_eq!(decoded, to_oracle(&resp), "v{version}");
         }
     }

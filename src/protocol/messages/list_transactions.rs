@@ -84,12 +84,13 @@ impl ListTransactionsResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::protocol::messages::oracle::*;
     use bytes::Bytes;
     use kafka_protocol::messages::list_transactions_response as kp_resp;
     use kafka_protocol::messages::{
         ListTransactionsRequest as KpRequest, ListTransactionsResponse as KpResponse,
     };
-    use kafka_protocol::protocol::{Decodable, Encodable, StrBytes};
+    use kafka_protocol::protocol::StrBytes;
 
     const VERSIONS: std::ops::RangeInclusive<i16> = 0..=1;
 
@@ -109,20 +110,12 @@ mod tests {
         m
     }
 
-    fn encode(m: &KpRequest, version: i16) -> Vec<u8> {
-        let mut buf = Vec::new();
-        m.encode(&mut buf, version).unwrap();
-        buf
-    }
-
     #[test]
     fn request_matches_oracle_in_every_version() {
         for version in VERSIONS {
             let m = oracle_request(version);
             let bytes = encode(&m, version);
-            let mut r = Reader::new(&bytes);
-            let ours = ListTransactionsRequest::read(&mut r, version).unwrap();
-            assert!(r.is_empty(), "v{version}: bytes left over");
+            let ours = read_all(&bytes, version, ListTransactionsRequest::read);
             let expected = ListTransactionsRequest {
                 state_filters: m.state_filters.iter().map(|s| s.to_string()).collect(),
                 producer_id_filters: m.producer_id_filters.iter().map(|p| p.0).collect(),
@@ -134,16 +127,11 @@ mod tests {
 
     #[test]
     fn truncated_requests_are_errors() {
-        for version in VERSIONS {
-            let bytes = encode(&oracle_request(version), version);
-            for len in 0..bytes.len() {
-                let mut r = Reader::new(&bytes[..len]);
-                assert!(
-                    ListTransactionsRequest::read(&mut r, version).is_err(),
-                    "v{version}: prefix of {len} bytes decoded"
-                );
-            }
-        }
+        assert_truncations_fail_in(
+            VERSIONS,
+            |version| encode(&oracle_request(version), version),
+            ListTransactionsRequest::read,
+        );
     }
 
     fn response() -> ListTransactionsResponse {
@@ -193,11 +181,8 @@ mod tests {
     fn response_matches_oracle_in_every_version() {
         for version in VERSIONS {
             let resp = response();
-            let mut w = Writer::new();
-            resp.write(&mut w, version);
-            let mut bytes = &w.buf[..];
-            let decoded = KpResponse::decode(&mut bytes, version).unwrap();
-            assert!(bytes.is_empty(), "v{version}: oracle left bytes");
+            let bytes = write(&resp, version, ListTransactionsResponse::write);
+            let decoded: KpResponse = decode(&bytes, version);
             assert_eq!(decoded, to_oracle(&resp), "v{version}");
         }
     }

@@ -247,17 +247,13 @@ impl MetadataResponsePartition {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::protocol::messages::oracle::*;
     use kafka_protocol::messages::metadata_request as kreq;
     use kafka_protocol::messages::metadata_response as kres;
     use kafka_protocol::messages::{BrokerId, TopicName};
-    use kafka_protocol::protocol::{Decodable, Encodable, StrBytes};
     use uuid::Uuid;
 
     const VERSIONS: std::ops::RangeInclusive<i16> = 0..=12;
-
-    fn s(v: &str) -> StrBytes {
-        StrBytes::from_string(v.to_owned())
-    }
 
     fn sample_request(version: i16) -> MetadataRequest {
         let mut topics = vec![MetadataRequestTopic {
@@ -296,9 +292,7 @@ mod tests {
     }
 
     fn encode_request(req: &MetadataRequest, version: i16) -> Vec<u8> {
-        let mut buf = Vec::new();
-        to_oracle_request(req).encode(&mut buf, version).unwrap();
-        buf
+        encode(&to_oracle_request(req), version)
     }
 
     #[test]
@@ -306,10 +300,8 @@ mod tests {
         for version in VERSIONS {
             let expected = sample_request(version);
             let buf = encode_request(&expected, version);
-            let mut r = Reader::new(&buf);
-            let got = MetadataRequest::read(&mut r, version).unwrap();
+            let got = read_all(&buf, version, MetadataRequest::read);
             assert_eq!(got, expected, "v{version}");
-            assert!(r.is_empty(), "v{version}: bytes left over");
         }
     }
 
@@ -322,7 +314,7 @@ mod tests {
                     ..sample_request(version)
                 };
                 let buf = encode_request(&req, version);
-                let got = MetadataRequest::read(&mut Reader::new(&buf), version).unwrap();
+                let got = read_all(&buf, version, MetadataRequest::read);
                 assert_eq!(got, req, "v{version}");
             }
         }
@@ -332,21 +324,17 @@ mod tests {
             ..sample_request(0)
         };
         let buf = encode_request(&req, 0);
-        let got = MetadataRequest::read(&mut Reader::new(&buf), 0).unwrap();
+        let got = read_all(&buf, 0, MetadataRequest::read);
         assert_eq!(got.topics, None);
     }
 
     #[test]
     fn truncated_requests_are_errors() {
-        for version in VERSIONS {
-            let buf = encode_request(&sample_request(version), version);
-            for len in 0..buf.len() {
-                assert!(
-                    MetadataRequest::read(&mut Reader::new(&buf[..len]), version).is_err(),
-                    "v{version} prefix {len}"
-                );
-            }
-        }
+        assert_truncations_fail_in(
+            VERSIONS,
+            |version| encode_request(&sample_request(version), version),
+            MetadataRequest::read,
+        );
     }
 
     fn sample_response(version: i16) -> MetadataResponse {
@@ -473,16 +461,12 @@ mod tests {
     fn every_response_version_is_read_back_by_the_oracle() {
         for version in VERSIONS {
             let res = sample_response(version);
-            let mut w = Writer::new();
-            res.write(&mut w, version);
-            let mut bytes = &w.buf[..];
-            let decoded = kres::MetadataResponse::decode(&mut bytes, version).unwrap();
-            assert!(bytes.is_empty(), "v{version}: bytes left over");
+            let bytes = write(&res, version, MetadataResponse::write);
+            let decoded: kres::MetadataResponse = decode(&bytes, version);
             let oracle = to_oracle_response(&res);
             assert_eq!(decoded, oracle, "v{version}");
-            let mut expected = Vec::new();
-            oracle.encode(&mut expected, version).unwrap();
-            assert_eq!(w.buf, expected, "v{version}");
+            let expected = encode(&oracle, version);
+            assert_eq!(bytes, expected, "v{version}");
         }
     }
 }

@@ -50,6 +50,9 @@ pub mod produce;
 pub mod sync_group;
 pub mod txn_offset_commit;
 
+#[cfg(test)]
+mod oracle;
+
 use super::primitives::{Reader, Result};
 use super::ApiKey;
 

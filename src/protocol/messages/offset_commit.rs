@@ -151,19 +151,16 @@ impl OffsetCommitResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::protocol::messages::oracle::*;
     use bytes::Bytes;
     use kafka_protocol::messages::offset_commit_request as kp_req;
     use kafka_protocol::messages::offset_commit_response as kp_resp;
     use kafka_protocol::messages::{
         OffsetCommitRequest as KpRequest, OffsetCommitResponse as KpResponse,
     };
-    use kafka_protocol::protocol::{Decodable, Encodable, StrBytes};
+    use kafka_protocol::protocol::StrBytes;
 
     const VERSIONS: std::ops::RangeInclusive<i16> = 2..=9;
-
-    fn text(s: &Option<StrBytes>) -> Option<String> {
-        s.as_ref().map(|s| s.to_string())
-    }
 
     fn oracle_request(version: i16, nulls: bool) -> KpRequest {
         let mut m = KpRequest::default();
@@ -213,21 +210,13 @@ mod tests {
         m
     }
 
-    fn encode(m: &KpRequest, version: i16) -> Vec<u8> {
-        let mut buf = Vec::new();
-        m.encode(&mut buf, version).unwrap();
-        buf
-    }
-
     #[test]
     fn request_matches_oracle_in_every_version() {
         for version in VERSIONS {
             for nulls in [false, true] {
                 let m = oracle_request(version, nulls);
                 let bytes = encode(&m, version);
-                let mut r = Reader::new(&bytes);
-                let ours = OffsetCommitRequest::read(&mut r, version).unwrap();
-                assert!(r.is_empty(), "v{version}: bytes left over");
+                let ours = read_all(&bytes, version, OffsetCommitRequest::read);
                 let expected = OffsetCommitRequest {
                     group_id: m.group_id.to_string(),
                     generation_id_or_member_epoch: m.generation_id_or_member_epoch,
@@ -259,16 +248,11 @@ mod tests {
 
     #[test]
     fn truncated_requests_are_errors() {
-        for version in VERSIONS {
-            let bytes = encode(&oracle_request(version, false), version);
-            for len in 0..bytes.len() {
-                let mut r = Reader::new(&bytes[..len]);
-                assert!(
-                    OffsetCommitRequest::read(&mut r, version).is_err(),
-                    "v{version}: prefix of {len} bytes decoded"
-                );
-            }
-        }
+        assert_truncations_fail_in(
+            VERSIONS,
+            |version| encode(&oracle_request(version, false), version),
+            OffsetCommitRequest::read,
+        );
     }
 
     fn response(version: i16) -> OffsetCommitResponse {
@@ -320,11 +304,8 @@ mod tests {
     fn response_matches_oracle_in_every_version() {
         for version in VERSIONS {
             let resp = response(version);
-            let mut w = Writer::new();
-            resp.write(&mut w, version);
-            let mut bytes = &w.buf[..];
-            let decoded = KpResponse::decode(&mut bytes, version).unwrap();
-            assert!(bytes.is_empty(), "v{version}: oracle left bytes");
+            let bytes = write(&resp, version, OffsetCommitResponse::write);
+            let decoded: KpResponse = decode(&bytes, version);
             assert_eq!(decoded, to_oracle(&resp), "v{version}");
         }
     }

@@ -72,12 +72,13 @@ impl OffsetDeleteResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::protocol::messages::oracle::*;
     use kafka_protocol::messages::offset_delete_request as kp_req;
     use kafka_protocol::messages::offset_delete_response as kp_resp;
     use kafka_protocol::messages::{
         OffsetDeleteRequest as KpRequest, OffsetDeleteResponse as KpResponse,
     };
-    use kafka_protocol::protocol::{Decodable, Encodable, StrBytes};
+    use kafka_protocol::protocol::StrBytes;
 
     fn oracle_request() -> KpRequest {
         let topic = |name: &'static str, indexes: &[i32]| {
@@ -99,19 +100,11 @@ mod tests {
         m
     }
 
-    fn encode(m: &KpRequest) -> Vec<u8> {
-        let mut buf = Vec::new();
-        m.encode(&mut buf, 0).unwrap();
-        buf
-    }
-
     #[test]
     fn request_matches_oracle() {
         let m = oracle_request();
-        let bytes = encode(&m);
-        let mut r = Reader::new(&bytes);
-        let ours = OffsetDeleteRequest::read(&mut r, 0).unwrap();
-        assert!(r.is_empty(), "bytes left over");
+        let bytes = encode(&m, 0);
+        let ours = read_all(&bytes, 0, OffsetDeleteRequest::read);
         let expected = OffsetDeleteRequest {
             group_id: m.group_id.to_string(),
             topics: m
@@ -128,14 +121,8 @@ mod tests {
 
     #[test]
     fn truncated_requests_are_errors() {
-        let bytes = encode(&oracle_request());
-        for len in 0..bytes.len() {
-            let mut r = Reader::new(&bytes[..len]);
-            assert!(
-                OffsetDeleteRequest::read(&mut r, 0).is_err(),
-                "prefix of {len} bytes decoded"
-            );
-        }
+        let bytes = encode(&oracle_request(), 0);
+        assert_truncations_fail(&bytes, 0, OffsetDeleteRequest::read);
     }
 
     #[test]
@@ -163,11 +150,8 @@ mod tests {
                 },
             ],
         };
-        let mut w = Writer::new();
-        resp.write(&mut w, 0);
-        let mut bytes = &w.buf[..];
-        let decoded = KpResponse::decode(&mut bytes, 0).unwrap();
-        assert!(bytes.is_empty(), "oracle left bytes");
+        let bytes = write(&resp, 0, OffsetDeleteResponse::write);
+        let decoded: KpResponse = decode(&bytes, 0);
 
         let mut expected = KpResponse::default();
         expected.error_code = resp.error_code;

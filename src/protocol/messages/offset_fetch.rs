@@ -209,13 +209,14 @@ fn write_topics(w: &mut Writer, version: i16, topics: &[OffsetFetchResponseTopic
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::protocol::messages::oracle::*;
     use bytes::Bytes;
     use kafka_protocol::messages::offset_fetch_request as kp_req;
     use kafka_protocol::messages::offset_fetch_response as kp_resp;
     use kafka_protocol::messages::{
         OffsetFetchRequest as KpRequest, OffsetFetchResponse as KpResponse,
     };
-    use kafka_protocol::protocol::{Decodable, Encodable, StrBytes};
+    use kafka_protocol::protocol::StrBytes;
 
     const VERSIONS: std::ops::RangeInclusive<i16> = 1..=9;
 
@@ -278,12 +279,6 @@ mod tests {
         m
     }
 
-    fn encode(m: &KpRequest, version: i16) -> Vec<u8> {
-        let mut buf = Vec::new();
-        m.encode(&mut buf, version).unwrap();
-        buf
-    }
-
     fn expected_request(m: &KpRequest) -> OffsetFetchRequest {
         OffsetFetchRequest {
             group_id: m.group_id.to_string(),
@@ -324,9 +319,7 @@ mod tests {
             for nulls in [false, true] {
                 let m = oracle_request(version, nulls);
                 let bytes = encode(&m, version);
-                let mut r = Reader::new(&bytes);
-                let ours = OffsetFetchRequest::read(&mut r, version).unwrap();
-                assert!(r.is_empty(), "v{version}: bytes left over");
+                let ours = read_all(&bytes, version, OffsetFetchRequest::read);
                 assert_eq!(ours, expected_request(&m), "v{version} nulls={nulls}");
             }
         }
@@ -334,16 +327,11 @@ mod tests {
 
     #[test]
     fn truncated_requests_are_errors() {
-        for version in VERSIONS {
-            let bytes = encode(&oracle_request(version, false), version);
-            for len in 0..bytes.len() {
-                let mut r = Reader::new(&bytes[..len]);
-                assert!(
-                    OffsetFetchRequest::read(&mut r, version).is_err(),
-                    "v{version}: prefix of {len} bytes decoded"
-                );
-            }
-        }
+        assert_truncations_fail_in(
+            VERSIONS,
+            |version| encode(&oracle_request(version, false), version),
+            OffsetFetchRequest::read,
+        );
     }
 
     fn topics(version: i16, nulls: bool) -> Vec<OffsetFetchResponseTopic> {
@@ -468,11 +456,8 @@ mod tests {
         for version in VERSIONS {
             for nulls in [false, true] {
                 let resp = response(version, nulls);
-                let mut w = Writer::new();
-                resp.write(&mut w, version);
-                let mut bytes = &w.buf[..];
-                let decoded = KpResponse::decode(&mut bytes, version).unwrap();
-                assert!(bytes.is_empty(), "v{version}: oracle left bytes");
+                let bytes = write(&resp, version, OffsetFetchResponse::write);
+                let decoded: KpResponse = decode(&bytes, version);
                 assert_eq!(decoded, to_oracle(&resp), "v{version} nulls={nulls}");
             }
         }

@@ -126,16 +126,12 @@ impl OffsetForLeaderEpochResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::protocol::messages::oracle::*;
     use kafka_protocol::messages::offset_for_leader_epoch_request as kreq;
     use kafka_protocol::messages::offset_for_leader_epoch_response as kres;
     use kafka_protocol::messages::{BrokerId, TopicName};
-    use kafka_protocol::protocol::{Decodable, Encodable, StrBytes};
 
     const VERSIONS: std::ops::RangeInclusive<i16> = 2..=4;
-
-    fn s(v: &str) -> StrBytes {
-        StrBytes::from_string(v.to_owned())
-    }
 
     fn sample_request(version: i16) -> OffsetForLeaderEpochRequest {
         OffsetForLeaderEpochRequest {
@@ -181,9 +177,7 @@ mod tests {
                     })
                     .collect(),
             );
-        let mut buf = Vec::new();
-        oracle.encode(&mut buf, version).unwrap();
-        buf
+        encode(&oracle, version)
     }
 
     #[test]
@@ -191,25 +185,18 @@ mod tests {
         for version in VERSIONS {
             let expected = sample_request(version);
             let buf = encode_request(&expected, version);
-            let mut r = Reader::new(&buf);
-            let got = OffsetForLeaderEpochRequest::read(&mut r, version).unwrap();
+            let got = read_all(&buf, version, OffsetForLeaderEpochRequest::read);
             assert_eq!(got, expected, "v{version}");
-            assert!(r.is_empty(), "v{version}: bytes left over");
         }
     }
 
     #[test]
     fn truncated_requests_are_errors() {
-        for version in VERSIONS {
-            let buf = encode_request(&sample_request(version), version);
-            for len in 0..buf.len() {
-                assert!(
-                    OffsetForLeaderEpochRequest::read(&mut Reader::new(&buf[..len]), version)
-                        .is_err(),
-                    "v{version} prefix {len}"
-                );
-            }
-        }
+        assert_truncations_fail_in(
+            VERSIONS,
+            |version| encode_request(&sample_request(version), version),
+            OffsetForLeaderEpochRequest::read,
+        );
     }
 
     fn sample_response() -> OffsetForLeaderEpochResponse {
@@ -266,16 +253,12 @@ mod tests {
     fn every_response_version_is_read_back_by_the_oracle() {
         for version in VERSIONS {
             let res = sample_response();
-            let mut w = Writer::new();
-            res.write(&mut w, version);
-            let mut bytes = &w.buf[..];
-            let decoded = kres::OffsetForLeaderEpochResponse::decode(&mut bytes, version).unwrap();
-            assert!(bytes.is_empty(), "v{version}: bytes left over");
+            let bytes = write(&res, version, OffsetForLeaderEpochResponse::write);
+            let decoded: kres::OffsetForLeaderEpochResponse = decode(&bytes, version);
             let oracle = to_oracle_response(&res);
             assert_eq!(decoded, oracle, "v{version}");
-            let mut expected = Vec::new();
-            oracle.encode(&mut expected, version).unwrap();
-            assert_eq!(w.buf, expected, "v{version}");
+            let expected = encode(&oracle, version);
+            assert_eq!(bytes, expected, "v{version}");
         }
     }
 }

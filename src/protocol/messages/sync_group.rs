@@ -93,18 +93,15 @@ impl SyncGroupResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::protocol::messages::oracle::*;
     use bytes::Bytes;
     use kafka_protocol::messages::sync_group_request as kp_req;
     use kafka_protocol::messages::{
         SyncGroupRequest as KpRequest, SyncGroupResponse as KpResponse,
     };
-    use kafka_protocol::protocol::{Decodable, Encodable, StrBytes};
+    use kafka_protocol::protocol::StrBytes;
 
     const VERSIONS: std::ops::RangeInclusive<i16> = 0..=5;
-
-    fn text(s: &Option<StrBytes>) -> Option<String> {
-        s.as_ref().map(|s| s.to_string())
-    }
 
     fn oracle_request(version: i16, nulls: bool) -> KpRequest {
         let mut m = KpRequest::default();
@@ -136,21 +133,13 @@ mod tests {
         m
     }
 
-    fn encode(m: &KpRequest, version: i16) -> Vec<u8> {
-        let mut buf = Vec::new();
-        m.encode(&mut buf, version).unwrap();
-        buf
-    }
-
     #[test]
     fn request_matches_oracle_in_every_version() {
         for version in VERSIONS {
             for nulls in [false, true] {
                 let m = oracle_request(version, nulls);
                 let bytes = encode(&m, version);
-                let mut r = Reader::new(&bytes);
-                let ours = SyncGroupRequest::read(&mut r, version).unwrap();
-                assert!(r.is_empty(), "v{version}: bytes left over");
+                let ours = read_all(&bytes, version, SyncGroupRequest::read);
                 let expected = SyncGroupRequest {
                     group_id: m.group_id.to_string(),
                     generation_id: m.generation_id,
@@ -174,16 +163,11 @@ mod tests {
 
     #[test]
     fn truncated_requests_are_errors() {
-        for version in VERSIONS {
-            let bytes = encode(&oracle_request(version, false), version);
-            for len in 0..bytes.len() {
-                let mut r = Reader::new(&bytes[..len]);
-                assert!(
-                    SyncGroupRequest::read(&mut r, version).is_err(),
-                    "v{version}: prefix of {len} bytes decoded"
-                );
-            }
-        }
+        assert_truncations_fail_in(
+            VERSIONS,
+            |version| encode(&oracle_request(version, false), version),
+            SyncGroupRequest::read,
+        );
     }
 
     fn response(version: i16, nulls: bool, assignment: &[u8]) -> SyncGroupResponse {
@@ -218,11 +202,8 @@ mod tests {
             for nulls in [false, true] {
                 for assignment in [&b"\x00\x03\x00\x00\x00\x01"[..], b""] {
                     let resp = response(version, nulls, assignment);
-                    let mut w = Writer::new();
-                    resp.write(&mut w, version);
-                    let mut bytes = &w.buf[..];
-                    let decoded = KpResponse::decode(&mut bytes, version).unwrap();
-                    assert!(bytes.is_empty(), "v{version}: oracle left bytes");
+                    let bytes = write(&resp, version, SyncGroupResponse::write);
+                    let decoded: KpResponse = decode(&bytes, version);
                     assert_eq!(decoded, to_oracle(&resp), "v{version} nulls={nulls}");
                 }
             }
@@ -234,11 +215,13 @@ mod tests {
     #[test]
     fn empty_assignment_is_written_as_zero_bytes() {
         let resp = SyncGroupResponse::default();
-        let mut w = Writer::new();
-        resp.write(&mut w, 0);
-        assert_eq!(w.buf, [0, 0, 0, 0, 0, 0]);
-        let mut w = Writer::new();
-        resp.write(&mut w, 4);
-        assert_eq!(w.buf, [0, 0, 0, 0, 0, 0, 1, 0]);
+        assert_eq!(
+            write(&resp, 0, SyncGroupResponse::write),
+            [0, 0, 0, 0, 0, 0]
+        );
+        assert_eq!(
+            write(&resp, 4, SyncGroupResponse::write),
+            [0, 0, 0, 0, 0, 0, 1, 0]
+        );
     }
 }

@@ -152,19 +152,16 @@ impl TxnOffsetCommitResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::protocol::messages::oracle::*;
     use bytes::Bytes;
     use kafka_protocol::messages::txn_offset_commit_request as kp_req;
     use kafka_protocol::messages::txn_offset_commit_response as kp_resp;
     use kafka_protocol::messages::{
         TxnOffsetCommitRequest as KpRequest, TxnOffsetCommitResponse as KpResponse,
     };
-    use kafka_protocol::protocol::{Decodable, Encodable, StrBytes};
+    use kafka_protocol::protocol::StrBytes;
 
     const VERSIONS: std::ops::RangeInclusive<i16> = 0..=3;
-
-    fn text(s: &Option<StrBytes>) -> Option<String> {
-        s.as_ref().map(|s| s.to_string())
-    }
 
     fn oracle_request(version: i16, nulls: bool) -> KpRequest {
         let flexible = version >= 3;
@@ -217,21 +214,13 @@ mod tests {
         m
     }
 
-    fn encode(m: &KpRequest, version: i16) -> Vec<u8> {
-        let mut buf = Vec::new();
-        m.encode(&mut buf, version).unwrap();
-        buf
-    }
-
     #[test]
     fn request_matches_oracle_in_every_version() {
         for version in VERSIONS {
             for nulls in [false, true] {
                 let m = oracle_request(version, nulls);
                 let bytes = encode(&m, version);
-                let mut r = Reader::new(&bytes);
-                let ours = TxnOffsetCommitRequest::read(&mut r, version).unwrap();
-                assert!(r.is_empty(), "v{version}: bytes left over");
+                let ours = read_all(&bytes, version, TxnOffsetCommitRequest::read);
                 let expected = TxnOffsetCommitRequest {
                     transactional_id: m.transactional_id.to_string(),
                     group_id: m.group_id.to_string(),
@@ -265,16 +254,11 @@ mod tests {
 
     #[test]
     fn truncated_requests_are_errors() {
-        for version in VERSIONS {
-            let bytes = encode(&oracle_request(version, false), version);
-            for len in 0..bytes.len() {
-                let mut r = Reader::new(&bytes[..len]);
-                assert!(
-                    TxnOffsetCommitRequest::read(&mut r, version).is_err(),
-                    "v{version}: prefix of {len} bytes decoded"
-                );
-            }
-        }
+        assert_truncations_fail_in(
+            VERSIONS,
+            |version| encode(&oracle_request(version, false), version),
+            TxnOffsetCommitRequest::read,
+        );
     }
 
     fn response() -> TxnOffsetCommitResponse {
@@ -326,11 +310,8 @@ mod tests {
     fn response_matches_oracle_in_every_version() {
         for version in VERSIONS {
             let resp = response();
-            let mut w = Writer::new();
-            resp.write(&mut w, version);
-            let mut bytes = &w.buf[..];
-            let decoded = KpResponse::decode(&mut bytes, version).unwrap();
-            assert!(bytes.is_empty(), "v{version}: oracle left bytes");
+            let bytes = write(&resp, version, TxnOffsetCommitResponse::write);
+            let decoded: KpResponse = decode(&bytes, version);
             assert_eq!(decoded, to_oracle(&resp), "v{version}");
         }
     }
