@@ -23,6 +23,7 @@
 //! wait at most one small batch for a connection.
 
 use crate::broker::Broker;
+use crate::metrics::CLEANER_REMOVED_RECORDS;
 use crate::storage::cleaner::{self, CompactionWindow};
 use crate::storage::topics::{PartitionRow, TopicMeta};
 use crate::storage::{self, StorageError};
@@ -184,6 +185,11 @@ fn apply_retention(
             broker
                 .watermarks
                 .advance((id, partition), moved.next_offset, moved.log_start_offset);
+            broker.metrics.add(
+                &CLEANER_REMOVED_RECORDS,
+                &[("topic", &topic.name), ("policy", "delete")],
+                u64::try_from(moved.log_start_offset - row.log_start_offset).unwrap_or(0),
+            );
             log::info!(
                 "log cleaner: {}-{partition}: retention moved the log start offset from {} to {}",
                 topic.name,
@@ -238,6 +244,11 @@ fn compact(
         from = window.until;
     }
     if removed > 0 {
+        broker.metrics.add(
+            &CLEANER_REMOVED_RECORDS,
+            &[("topic", &topic.name), ("policy", "compact")],
+            u64::try_from(removed).unwrap_or(0),
+        );
         log::info!(
             "log cleaner: {}-{partition}: compaction removed {removed} records",
             topic.name

@@ -143,6 +143,16 @@ pub const LOG_START_OFFSET: Family = Family::gauge(
     "kafkaesque_log_start_offset",
     "First offset still readable in a partition (moves with retention and DeleteRecords).",
 );
+pub const CONSUMER_GROUPS: Family = Family::gauge(
+    "kafkaesque_consumer_groups",
+    "Consumer groups this broker coordinates, by state (Empty, PreparingRebalance, \
+     CompletingRebalance, Stable).",
+);
+pub const CLEANER_REMOVED_RECORDS: Family = Family::counter(
+    "kafkaesque_cleaner_removed_records_total",
+    "Records the log cleaner removed, by topic and policy (delete: retention moved the log \
+     start past them; compact: a newer record with the same key replaced them).",
+);
 pub const BUILD_INFO: Family = Family::gauge(
     "kafkaesque_build_info",
     "Always 1; the labels say which build is running.",
@@ -365,6 +375,16 @@ pub fn snapshot(broker: &Broker) -> String {
     }
     m.replace(&LOG_END_OFFSET, ends);
     m.replace(&LOG_START_OFFSET, starts);
+    let mut by_state: BTreeMap<String, i64> = BTreeMap::new();
+    for group in broker.groups.list() {
+        *by_state.entry(format!("{:?}", group.state)).or_default() += 1;
+    }
+    m.replace(
+        &CONSUMER_GROUPS,
+        by_state
+            .into_iter()
+            .map(|(state, n)| (vec![("state", state)], n)),
+    );
     m.render()
 }
 
