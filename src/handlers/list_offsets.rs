@@ -16,6 +16,8 @@ const EARLIEST_LOCAL: i64 = -4;
 const LATEST_TIERED: i64 = -5;
 
 pub fn handle(ctx: &Ctx<'_>, request: ListOffsetsRequest) -> ListOffsetsResponse {
+    // isolation_level 1 = read_committed (v2+).
+    let read_committed = request.isolation_level == 1;
     let topics = request
         .topics
         .into_iter()
@@ -43,7 +45,7 @@ pub fn handle(ctx: &Ctx<'_>, request: ListOffsetsRequest) -> ListOffsetsResponse
                             return answer;
                         }
                     };
-                    match lookup(ctx, topic, p.partition_index, p.timestamp) {
+                    match lookup(ctx, topic, p.partition_index, p.timestamp, read_committed) {
                         Ok(Some((offset, timestamp))) => {
                             answer.offset = offset;
                             answer.timestamp = timestamp;
@@ -77,14 +79,15 @@ fn lookup(
     topic: &storage::topics::TopicMeta,
     partition: i32,
     timestamp: i64,
+    read_committed: bool,
 ) -> Result<Option<(i64, i64)>, StorageError> {
     let Some(marks) = ctx.broker.partition(topic, partition)? else {
         return Ok(None);
     };
     let id = topic.id;
     let found = match timestamp {
-        // No transactions yet, so the last stable offset is the log end for
-        // read_committed callers too.
+        // read_committed callers see the last stable offset (KIP-98).
+        LATEST if read_committed => (marks.last_stable_offset(), -1),
         LATEST => (marks.next_offset, -1),
         EARLIEST | EARLIEST_LOCAL => (marks.log_start_offset, -1),
         LATEST_TIERED => (-1, -1),
