@@ -561,7 +561,7 @@ fn produce(
                     match producer.send(record) {
                         Ok(()) => {
                             sent += 1;
-                            if sent % 1024 == 0 {
+                            if sent.is_multiple_of(1024) {
                                 producer.poll(Duration::ZERO);
                             }
                         }
