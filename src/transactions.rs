@@ -152,14 +152,7 @@ impl TransactionCoordinator {
         version: i16,
     ) -> TxnResult<()> {
         self.with(id, |state| {
-            let row = current(state, producer_id, epoch, version)?;
-            let mut next = row.clone();
-            if next.state != ONGOING {
-                next.state = ONGOING.into();
-                next.started_at = Some(SystemTime::now());
-                next.partitions.clear();
-                next.groups.clear();
-            }
+            let mut next = ongoing(current(state, producer_id, epoch, version)?);
             for p in partitions {
                 if !next.partitions.contains(p) {
                     next.partitions.push(*p);
@@ -191,14 +184,7 @@ impl TransactionCoordinator {
         version: i16,
     ) -> TxnResult<()> {
         self.with(id, |state| {
-            let row = current(state, producer_id, epoch, version)?;
-            let mut next = row.clone();
-            if next.state != ONGOING {
-                next.state = ONGOING.into();
-                next.started_at = Some(SystemTime::now());
-                next.partitions.clear();
-                next.groups.clear();
-            }
+            let mut next = ongoing(current(state, producer_id, epoch, version)?);
             if !next.groups.iter().any(|g| g == group_id) {
                 next.groups.push(group_id.to_string());
             }
@@ -357,6 +343,19 @@ fn current<'a>(
         return Err(fenced(version, 2));
     }
     Ok(row)
+}
+
+/// The row as it is once a transaction is under way: the same one if it
+/// already is, else a new transaction starting now.
+fn ongoing(row: &TransactionRow) -> TransactionRow {
+    let mut next = row.clone();
+    if next.state != ONGOING {
+        next.state = ONGOING.into();
+        next.started_at = Some(SystemTime::now());
+        next.partitions.clear();
+        next.groups.clear();
+    }
+    next
 }
 
 /// PRODUCER_FENCED (KIP-588) for request versions that know it, else the
