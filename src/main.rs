@@ -65,7 +65,6 @@ fn run(config: Config) -> Result<(), String> {
     // The URL as logs and messages show it: never the password.
     let shown_url = target.describe();
     let metrics_addr = config.metrics_addr()?;
-    log::info!("kafkaesque {VERSION} (commit {GIT_COMMIT}) starting");
     let mut db = connect_at_start(&target, &shown_url, config.wait_for_database)?;
     let encrypted = db
         .is_encrypted()
@@ -125,6 +124,7 @@ fn run(config: Config) -> Result<(), String> {
 
     let metrics = Arc::new(Metrics::default());
     let pool = Pool::start(&url, config.pool_size, Arc::clone(&metrics));
+    log::info!("kafkaesque {VERSION} (commit {GIT_COMMIT})");
     log::info!(
         "database {shown_url}: {}, schema v{SCHEMA_VERSION}, cluster {cluster_id}; pool of {} connections",
         if encrypted { "TLS-encrypted" } else { "not encrypted" },
@@ -228,17 +228,17 @@ fn connect_at_start(
         let now = Instant::now();
         if now >= deadline {
             let waited = if wait_seconds > 0 {
-                format!(" after waiting {wait_seconds} s")
+                format!(", after waiting {wait_seconds} s")
             } else {
                 String::new()
             };
             return Err(format!(
-                "cannot reach PostgreSQL at {shown_url}{waited} ({err}); start it, or pass --database-url / DATABASE_URL (and --wait-for-database SECONDS to wait for it)"
+                "{err}{waited}; start it, or point --database-url / DATABASE_URL at it (--wait-for-database SECONDS waits for it)"
             ));
         }
         if backoff == FIRST_BACKOFF {
             log::warn!(
-                "cannot reach PostgreSQL at {shown_url} ({err}); retrying with backoff for up to {wait_seconds} s (--wait-for-database)"
+                "{err}; retrying with backoff for up to {wait_seconds} s (--wait-for-database)"
             );
         }
         std::thread::sleep(backoff.min(deadline - now));

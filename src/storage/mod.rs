@@ -77,12 +77,9 @@ impl Db {
     /// Connects to a parsed URL. The error is one line naming the target
     /// (never the password) and what to change.
     pub fn open(options: &tls::ConnectOptions) -> Result<Db, String> {
-        let client = options.connect().map_err(|why| {
-            format!(
-                "cannot connect to PostgreSQL at {}: {why}",
-                options.describe()
-            )
-        })?;
+        let client = options
+            .connect()
+            .map_err(|why| format!("cannot reach PostgreSQL at {}: {why}", options.describe()))?;
         Ok(Db {
             client,
             statements: HashMap::new(),

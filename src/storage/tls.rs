@@ -287,9 +287,7 @@ impl ConnectOptions {
                 return err.to_string();
             }
             let cause = err.source().map_or(String::new(), |c| format!(": {c}"));
-            return format!(
-                "{err}{cause}; is PostgreSQL running there? (set it with --database-url or DATABASE_URL)"
-            );
+            return format!("{err}{cause}");
         };
         let roots = match &self.root_certs {
             RootCerts::File(path) => format!("the CA in sslrootcert {}", path.display()),
