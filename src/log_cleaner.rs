@@ -247,7 +247,7 @@ fn compact(
         broker.metrics.add(
             &CLEANER_REMOVED_RECORDS,
             &[("topic", &topic.name), ("policy", "compact")],
-            u64::try_from(removed).unwrap_or(0),
+            removed,
         );
         log::info!(
             "log cleaner: {}-{partition}: compaction removed {removed} records",

@@ -219,7 +219,7 @@ fn task_loop(url: &str, tasks: &Receiver<Queued<Task>>, metrics: &Metrics) {
     let mut conn = connection(url);
     while let Ok(queued) = tasks.recv() {
         let task = waited(metrics, queued);
-        conn.guard(|db| task(db));
+        conn.guard(task);
     }
 }
 

@@ -17,7 +17,7 @@
 use crate::broker::Broker;
 use crate::protocol::ErrorCode;
 use crate::storage::transactions::{self as store, PendingOffset, TransactionRow};
-use crate::storage::{Db, StorageError, TopicId};
+use crate::storage::{StorageError, TopicId};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
@@ -27,10 +27,6 @@ pub const EMPTY: &str = "Empty";
 pub const ONGOING: &str = "Ongoing";
 pub const COMPLETE_COMMIT: &str = "CompleteCommit";
 pub const COMPLETE_ABORT: &str = "CompleteAbort";
-
-/// Applies a committed transaction's consumer offsets to the groups'
-/// committed offsets, inside the transaction that ends it.
-pub type ApplyOffsets = fn(&mut Db, &[PendingOffset]) -> Result<(), StorageError>;
 
 #[derive(Default)]
 pub struct TransactionCoordinator {
@@ -122,7 +118,7 @@ impl TransactionCoordinator {
                         // Fence the previous producer: abort its transaction
                         // under a bumped epoch.
                         row = bump_epoch(broker, row)?;
-                        row = finish(broker, id, row, false, None)?;
+                        row = finish(broker, id, row, false)?;
                     }
                     row.timeout_ms = timeout_ms;
                     row.state = EMPTY.into();
@@ -230,14 +226,13 @@ impl TransactionCoordinator {
         producer_id: i64,
         epoch: i16,
         commit: bool,
-        apply: ApplyOffsets,
         version: i16,
     ) -> TxnResult<()> {
         self.with(id, |state| {
             let row = current(state, producer_id, epoch, version)?.clone();
             match (row.state.as_str(), commit) {
                 (ONGOING, _) => {
-                    let done = finish(broker, id, row, commit, Some(apply))?;
+                    let done = finish(broker, id, row, commit)?;
                     *state = Some(done);
                     Ok(())
                 }
@@ -270,7 +265,7 @@ impl TransactionCoordinator {
 
     /// Aborts every transaction open longer than its timeout, bumping its
     /// epoch so the producer that left it open is fenced.
-    pub fn abort_expired(&self, broker: &Broker, apply: ApplyOffsets) {
+    pub fn abort_expired(&self, broker: &Broker) {
         let ids: Vec<String> = self
             .ids
             .lock()
@@ -291,7 +286,7 @@ impl TransactionCoordinator {
                     return Ok(false);
                 }
                 let bumped = bump_epoch(broker, row)?;
-                *state = Some(finish(broker, &id, bumped, false, Some(apply))?);
+                *state = Some(finish(broker, &id, bumped, false)?);
                 Ok::<bool, ErrorCode>(true)
             });
             match result {
@@ -329,12 +324,12 @@ impl TransactionCoordinator {
 }
 
 /// The row of a known transactional id whose producer id and epoch match.
-fn current<'a>(
-    state: &'a Option<TransactionRow>,
+fn current(
+    state: &Option<TransactionRow>,
     producer_id: i64,
     epoch: i16,
     version: i16,
-) -> TxnResult<&'a TransactionRow> {
+) -> TxnResult<&TransactionRow> {
     let row = state.as_ref().ok_or(ErrorCode::InvalidProducerIdMapping)?;
     if row.producer_id != producer_id {
         return Err(ErrorCode::InvalidProducerIdMapping);
@@ -384,14 +379,13 @@ fn bump_epoch(broker: &Broker, mut row: TransactionRow) -> TxnResult<Transaction
 }
 
 /// Writes the markers (under the row's epoch) and the new state of a
-/// completing transaction, then moves the affected partitions' watermarks.
-/// Offsets are applied on commit through `apply`.
+/// completing transaction (and, on commit, its consumer offsets), then
+/// moves the affected partitions' watermarks.
 fn finish(
     broker: &Broker,
     id: &str,
     row: TransactionRow,
     commit: bool,
-    apply: Option<ApplyOffsets>,
 ) -> TxnResult<TransactionRow> {
     let mut done = row.clone();
     done.state = if commit {
@@ -406,10 +400,9 @@ fn finish(
     let epoch = row.producer_epoch;
     let saved = done.clone();
     let owned_id = id.to_string();
-    let apply: ApplyOffsets = apply.unwrap_or(no_offsets);
     let ends = broker
         .pool
-        .run(move |db| store::complete(db, &owned_id, &saved, epoch, commit, apply))
+        .run(move |db| store::complete(db, &owned_id, &saved, epoch, commit))
         .map_err(storage)?;
     let mut ended = std::collections::HashSet::new();
     for (key, next_offset) in ends {
@@ -427,11 +420,6 @@ fn finish(
         broker.notifier.notify(key);
     }
     Ok(done)
-}
-
-/// For aborts, which never apply offsets.
-fn no_offsets(_: &mut Db, _: &[PendingOffset]) -> Result<(), StorageError> {
-    Ok(())
 }
 
 /// Storage failures make the coordinator unavailable for a moment, which
@@ -453,9 +441,7 @@ pub fn spawn_expiry(broker: &Arc<Broker>) {
         .spawn(move || {
             while !broker.shutdown.is_requested() {
                 std::thread::sleep(EXPIRY_INTERVAL);
-                broker
-                    .transactions
-                    .abort_expired(&broker, crate::storage::transactions::apply_offsets);
+                broker.transactions.abort_expired(&broker);
             }
         });
     if let Err(err) = spawned {

@@ -165,7 +165,6 @@ pub fn end(ctx: &Ctx<'_>, request: EndTxnRequest) -> EndTxnResponse {
         request.producer_id,
         request.producer_epoch,
         request.committed,
-        crate::storage::transactions::apply_offsets,
         ctx.version,
     );
     if let Err(code) = outcome {

@@ -7,6 +7,7 @@
 //!    new records (the row lock makes offsets dense and commit in order);
 //! 2. inserts every record of every append with one binary `COPY`;
 //! 3. commits, after which each waiting producer gets its base offset.
+//!
 //! Nothing is acknowledged before that COMMIT returns.
 //!
 //! **Read.** One indexed range query per partition (`offset >= from AND

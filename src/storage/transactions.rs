@@ -171,7 +171,7 @@ pub fn add_offsets(
 
 /// Makes a committed transaction's consumer offsets the groups' committed
 /// offsets (the same rows OffsetCommit writes).
-pub fn apply_offsets(db: &mut Db, offsets: &[PendingOffset]) -> Result<(), StorageError> {
+fn apply_offsets(db: &mut Db, offsets: &[PendingOffset]) -> Result<(), StorageError> {
     for o in offsets {
         db.client.execute(
             "INSERT INTO kafkaesque.consumer_groups (group_id) VALUES ($1) ON CONFLICT DO NOTHING",
@@ -213,7 +213,7 @@ pub fn pending_offsets(db: &mut Db, group_id: &str) -> Result<Vec<(String, i32)>
 
 /// Ends a transaction: appends a COMMIT or ABORT marker (with
 /// `marker_epoch`) to each partition it wrote to, indexes aborted ranges,
-/// applies its consumer offsets on commit through `apply_offsets`, and saves
+/// applies its consumer offsets on commit, and saves
 /// `row` as the new state. Returns each partition's offset after its marker.
 pub fn complete(
     db: &mut Db,
@@ -221,7 +221,6 @@ pub fn complete(
     row: &TransactionRow,
     marker_epoch: i16,
     commit: bool,
-    apply_offsets: fn(&mut Db, &[PendingOffset]) -> Result<(), StorageError>,
 ) -> Result<Vec<((TopicId, i32), i64)>, StorageError> {
     db.client.batch_execute("BEGIN")?;
     let result = (|| {
