@@ -6,8 +6,11 @@
 //!
 //! Each test starts its own broker on a free port against a fresh
 //! PostgreSQL database (127.0.0.1:5432, user postgres) that it drops at the
-//! end. The small harness below is self-contained for now.
+//! end (the shared harness in `test/common`).
 
+mod common;
+
+use common::{block_on, Broker};
 use rdkafka::admin::{AdminClient, AdminOptions};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::config::ClientConfig;
@@ -16,146 +19,33 @@ use rdkafka::error::RDKafkaErrorCode;
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use rdkafka::{ClientContext, Message, Offset, TopicPartitionList};
 use std::collections::BTreeSet;
-use std::future::Future;
-use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll, Wake, Waker};
+use std::process::{Command, Stdio};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 const PARTITIONS: i32 = 4;
 
 // ----- Harness ---------------------------------------------------------------
 
-/// A fresh PostgreSQL database, dropped with this value.
-struct Database {
-    name: String,
+/// A broker on a fresh database (the shared harness in `test/common`), with
+/// the partition count these tests assume.
+fn start_broker() -> Broker {
+    Broker::start_with(&[
+        "--num-partitions",
+        &PARTITIONS.to_string(),
+        "--log-level",
+        "warn",
+    ])
 }
 
-impl Database {
-    fn create(prefix: &str) -> Database {
-        let name = format!("groups_test_{prefix}_{}", std::process::id());
-        let mut admin = admin_connection();
-        for statement in [
-            format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
-            format!("CREATE DATABASE {name}"),
-        ] {
-            admin
-                .batch_execute(&statement)
-                .expect("creating the test database");
-        }
-        Database { name }
-    }
-
-    fn url(&self) -> String {
-        format!("postgres://postgres@127.0.0.1:5432/{}", self.name)
-    }
-
-    fn query_one_i64(&self, sql: &str) -> i64 {
-        let mut client = postgres::Client::connect(&self.url(), postgres::NoTls)
-            .expect("connecting to the test database");
-        client.query_one(sql, &[]).expect("query").get(0)
-    }
-}
-
-impl Drop for Database {
-    fn drop(&mut self) {
-        if let Ok(mut admin) = postgres::Client::connect(ADMIN_URL, postgres::NoTls) {
-            let _ = admin.batch_execute(&format!(
-                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                self.name
-            ));
-        }
-    }
-}
-
-const ADMIN_URL: &str = "host=127.0.0.1 port=5432 user=postgres dbname=postgres";
-
-fn admin_connection() -> postgres::Client {
-    postgres::Client::connect(ADMIN_URL, postgres::NoTls).unwrap_or_else(|e| {
-        panic!(
-            "these tests need PostgreSQL on 127.0.0.1:5432 (user postgres, trust auth): {e}. \
-             Start it, e.g. `pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start`"
-        )
-    })
-}
-
-/// The broker binary, running on a free port.
-struct Broker {
-    child: Child,
-    port: u16,
-    database_url: String,
-}
-
-impl Broker {
-    fn start(db: &Database) -> Broker {
-        Broker::start_on(&db.url(), free_port())
-    }
-
-    fn start_on(database_url: &str, port: u16) -> Broker {
-        let child = Command::new(env!("CARGO_BIN_EXE_kafkaesque"))
-            .args(["--init-schema", "--num-partitions", &PARTITIONS.to_string()])
-            .args(["--listener", &format!("127.0.0.1:{port}")])
-            .args(["--database-url", database_url])
-            .args(["--log-level", "warn"])
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("starting the kafkaesque binary");
-        let broker = Broker {
-            child,
-            port,
-            database_url: database_url.to_string(),
-        };
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "the broker did not start listening"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        broker
-    }
-
-    fn address(&self) -> String {
-        format!("127.0.0.1:{}", self.port)
-    }
-
-    /// Stops the broker (SIGTERM, then waits) and starts it again on the
-    /// same port and database.
-    fn restart(mut self) -> Broker {
-        self.stop();
-        Broker::start_on(&self.database_url.clone(), self.port)
-    }
-
-    fn stop(&mut self) {
-        let _ = Command::new("kill")
-            .arg(self.child.id().to_string())
-            .status();
-        let deadline = Instant::now() + Duration::from_secs(15);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Broker {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
+/// One `bigint` from the broker's database.
+fn query_i64(broker: &Broker, sql: &str) -> i64 {
+    broker
+        .db
+        .connect()
+        .query_one(sql, &[])
+        .expect("query")
+        .get(0)
 }
 
 /// Records every rebalance a consumer goes through.
@@ -193,7 +83,7 @@ type Member = BaseConsumer<Recorder>;
 fn consumer(broker: &Broker, group: &str, extra: &[(&str, &str)]) -> Member {
     let mut config = ClientConfig::new();
     config
-        .set("bootstrap.servers", broker.address())
+        .set("bootstrap.servers", broker.addr())
         .set("group.id", group)
         .set("enable.auto.commit", "false")
         .set("auto.offset.reset", "earliest")
@@ -209,7 +99,7 @@ fn consumer(broker: &Broker, group: &str, extra: &[(&str, &str)]) -> Member {
 
 fn producer(broker: &Broker) -> BaseProducer {
     ClientConfig::new()
-        .set("bootstrap.servers", broker.address())
+        .set("bootstrap.servers", broker.addr())
         .set("linger.ms", "0")
         .create()
         .expect("creating a producer")
@@ -286,25 +176,6 @@ fn balanced(assignments: &[BTreeSet<i32>]) -> bool {
         && assignments.iter().all(|a| !a.is_empty())
 }
 
-/// Runs a future to completion on this thread (AdminClient is async).
-fn block_on<F: Future>(future: F) -> F::Output {
-    struct Unpark(std::thread::Thread);
-    impl Wake for Unpark {
-        fn wake(self: Arc<Self>) {
-            self.0.unpark();
-        }
-    }
-    let waker = Waker::from(Arc::new(Unpark(std::thread::current())));
-    let mut context = Context::from_waker(&waker);
-    let mut future = std::pin::pin!(future);
-    loop {
-        if let Poll::Ready(output) = future.as_mut().poll(&mut context) {
-            return output;
-        }
-        std::thread::park_timeout(Duration::from_millis(100));
-    }
-}
-
 fn committed(member: &Member, topic: &str) -> Vec<(i32, Offset, String)> {
     let mut wanted = TopicPartitionList::new();
     for partition in 0..PARTITIONS {
@@ -326,8 +197,7 @@ fn committed(member: &Member, topic: &str) -> Vec<(i32, Offset, String)> {
 /// every message is consumed.
 #[test]
 fn members_share_partitions_and_take_over_from_one_that_leaves() {
-    let db = Database::create("takeover");
-    let broker = Broker::start(&db);
+    let broker = start_broker();
     let topic = "takeover";
     produce(&broker, topic, 25);
 
@@ -391,8 +261,7 @@ fn members_share_partitions_and_take_over_from_one_that_leaves() {
 /// there after it, and in PostgreSQL.
 #[test]
 fn committed_offsets_survive_a_broker_restart() {
-    let db = Database::create("restart");
-    let broker = Broker::start(&db);
+    let mut broker = start_broker();
     let topic = "durable";
     produce(&broker, topic, 3);
 
@@ -412,7 +281,8 @@ fn committed_offsets_survive_a_broker_restart() {
         .expect("OffsetCommit");
     drop(member);
 
-    let broker = broker.restart();
+    broker.terminate();
+    broker.restart();
     let member = consumer(&broker, "durable-group", &[]);
     let after = committed(&member, topic);
     for (partition, offset, metadata) in after {
@@ -426,7 +296,7 @@ fn committed_offsets_survive_a_broker_restart() {
         }
     }
     assert_eq!(
-        db.query_one_i64(
+        query_i64(&broker,
             "SELECT sum(committed_offset)::bigint FROM kafkaesque.committed_offsets WHERE group_id = 'durable-group'"
         ),
         1 + 2 + 3 + 4
@@ -443,8 +313,7 @@ fn committed_offsets_survive_a_broker_restart() {
 /// and the survivor takes over its partitions.
 #[test]
 fn a_killed_member_is_expired_by_its_session_timeout() {
-    let db = Database::create("expiry");
-    let broker = Broker::start(&db);
+    let broker = start_broker();
     let topic = "expiry";
     produce(&broker, topic, 1);
 
@@ -459,7 +328,7 @@ fn a_killed_member_is_expired_by_its_session_timeout() {
 
     let mut victim = Command::new(std::env::current_exe().expect("test binary"))
         .args(["member_process", "--exact", "--ignored", "--nocapture"])
-        .env("KQ_MEMBER_BROKER", broker.address())
+        .env("KQ_MEMBER_BROKER", broker.addr())
         .env("KQ_MEMBER_GROUP", "expiry-group")
         .env("KQ_MEMBER_TOPIC", topic)
         .stdout(Stdio::null())
@@ -519,8 +388,7 @@ fn member_process() {
 /// its partitions back without the group rebalancing.
 #[test]
 fn a_static_member_rejoins_without_a_rebalance() {
-    let db = Database::create("static");
-    let broker = Broker::start(&db);
+    let broker = start_broker();
     let topic = "static";
     produce(&broker, topic, 1);
 
@@ -576,8 +444,7 @@ fn a_static_member_rejoins_without_a_rebalance() {
 /// ever revokes what moves.
 #[test]
 fn cooperative_sticky_moves_only_what_it_must() {
-    let db = Database::create("cooperative");
-    let broker = Broker::start(&db);
+    let broker = start_broker();
     let topic = "cooperative";
     produce(&broker, topic, 1);
 
@@ -624,8 +491,7 @@ fn cooperative_sticky_moves_only_what_it_must() {
 /// with members cannot be deleted; an empty one can, with its offsets.
 #[test]
 fn list_describe_and_delete_groups() {
-    let db = Database::create("admin");
-    let broker = Broker::start(&db);
+    let broker = start_broker();
     let topic = "admin";
     produce(&broker, topic, 1);
 
@@ -663,7 +529,7 @@ fn list_describe_and_delete_groups() {
         .is_some_and(|a| !a.is_empty()));
 
     let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
-        .set("bootstrap.servers", broker.address())
+        .set("bootstrap.servers", broker.addr())
         .create()
         .expect("creating an admin client");
     let options = AdminOptions::new().request_timeout(Some(Duration::from_secs(10)));
@@ -696,7 +562,8 @@ fn list_describe_and_delete_groups() {
         std::thread::sleep(Duration::from_millis(100));
     }
     assert_eq!(
-        db.query_one_i64(
+        query_i64(
+            &broker,
             "SELECT count(*) FROM kafkaesque.committed_offsets WHERE group_id = 'admin-group'"
         ),
         0
@@ -768,9 +635,8 @@ fn group_apis_refuse_bad_input_like_kafka() {
     use kafka_protocol::messages::*;
     use kafka_protocol::protocol::StrBytes;
 
-    let db = Database::create("raw");
-    let broker = Broker::start(&db);
-    let address = broker.address();
+    let broker = start_broker();
+    let address = broker.addr();
     produce(&broker, "edge", 1);
     let s = |text: &str| StrBytes::from_string(text.to_string());
 
@@ -870,7 +736,8 @@ fn group_apis_refuse_bad_input_like_kafka() {
     let deleted = delete("raw-group");
     assert_eq!(deleted.topics[0].partitions[0].error_code, 0);
     assert_eq!(
-        db.query_one_i64(
+        query_i64(
+            &broker,
             "SELECT count(*) FROM kafkaesque.committed_offsets WHERE group_id = 'raw-group'"
         ),
         0
