@@ -5,8 +5,11 @@
 //! messages, DescribeLogDirs).
 //!
 //! Each test starts the real broker binary on a free port against a fresh
-//! PostgreSQL database, which it drops afterwards.
+//! PostgreSQL database, which it drops afterwards (`test/common`).
 
+mod common;
+
+use common::{block_on, Broker};
 use kafka_protocol::messages::{self as kp, RequestHeader, ResponseHeader, TopicName};
 use kafka_protocol::protocol::{Decodable, Encodable, HeaderVersion, Request, StrBytes};
 use rdkafka::admin::{
@@ -24,88 +27,42 @@ use rdkafka::util::AsyncRuntime;
 use rdkafka::{Offset, Timestamp, TopicPartitionList};
 use std::future::Future;
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
-use std::task::{Context, Poll, Wake, Waker};
+use std::net::TcpStream;
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 // ---------------------------------------------------------------------------
-// Harness: a broker on a free port, on its own database.
+// Harness: the shared broker harness, plus the clients these tests use.
 
-const PG_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
-
-struct Broker {
-    child: Child,
-    addr: String,
-    database: String,
+/// A broker on a fresh database (the shared harness in `test/common`) whose
+/// log cleaner runs every 300 ms, so retention and compaction show quickly.
+fn start_broker() -> Broker {
+    Broker::start_with(&[
+        "--log-retention-check-interval-ms",
+        "300",
+        "--log-level",
+        "warn",
+    ])
 }
 
-static NEXT_DB: AtomicUsize = AtomicUsize::new(0);
+/// The clients these tests use, configured for them.
+trait AdminTestClients {
+    fn admin(&self) -> AdminClient<DefaultClientContext>;
+    fn producer(&self) -> Producer;
+    fn consumer(&self) -> BaseConsumer;
+}
 
-impl Broker {
-    fn start() -> Broker {
-        let database = format!(
-            "admin_it_{}_{}",
-            std::process::id(),
-            NEXT_DB.fetch_add(1, Ordering::SeqCst)
-        );
-        let mut pg = postgres::Client::connect(PG_URL, postgres::NoTls).unwrap_or_else(|e| {
-            panic!(
-                "cannot reach PostgreSQL at {PG_URL} ({e}); start it, e.g. \
-                 pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start"
-            )
-        });
-        pg.batch_execute(&format!("DROP DATABASE IF EXISTS {database}"))
-            .and_then(|()| pg.batch_execute(&format!("CREATE DATABASE {database}")))
-            .expect("creating the test database");
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
-        let addr = format!("127.0.0.1:{port}");
-        let child = Command::new(env!("CARGO_BIN_EXE_kafkaesque"))
-            .args([
-                "--init-schema",
-                "--listener",
-                &addr,
-                "--database-url",
-                &format!("postgres://postgres@127.0.0.1:5432/{database}"),
-                "--log-retention-check-interval-ms",
-                "300",
-                "--log-level",
-                "warn",
-            ])
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("starting the broker binary");
-        let broker = Broker {
-            child,
-            addr,
-            database,
-        };
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while TcpStream::connect(&broker.addr).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "the broker did not start listening"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        broker
-    }
-
+impl AdminTestClients for Broker {
     fn admin(&self) -> AdminClient<DefaultClientContext> {
         ClientConfig::new()
-            .set("bootstrap.servers", &self.addr)
+            .set("bootstrap.servers", self.addr())
             .create()
             .expect("admin client")
     }
 
     fn producer(&self) -> Producer {
         ClientConfig::new()
-            .set("bootstrap.servers", &self.addr)
+            .set("bootstrap.servers", self.addr())
             .set("message.timeout.ms", "10000")
             .set("topic.metadata.refresh.interval.ms", "500")
             .set("linger.ms", "0")
@@ -115,46 +72,13 @@ impl Broker {
 
     fn consumer(&self) -> BaseConsumer {
         ClientConfig::new()
-            .set("bootstrap.servers", &self.addr)
+            .set("bootstrap.servers", self.addr())
             .set("group.id", "admin-tests")
             .set("enable.auto.commit", "false")
             .set("enable.partition.eof", "true")
             .set("auto.offset.reset", "earliest")
             .create()
             .expect("consumer")
-    }
-}
-
-impl Drop for Broker {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        if let Ok(mut pg) = postgres::Client::connect(PG_URL, postgres::NoTls) {
-            let _ = pg.batch_execute(&format!(
-                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                self.database
-            ));
-        }
-    }
-}
-
-/// Runs a future to completion on this thread (rdkafka's admin and delivery
-/// futures are completed by librdkafka's own threads).
-fn block_on<F: Future>(future: F) -> F::Output {
-    struct ThreadWaker(std::thread::Thread);
-    impl Wake for ThreadWaker {
-        fn wake(self: Arc<Self>) {
-            self.0.unpark();
-        }
-    }
-    let waker = Waker::from(Arc::new(ThreadWaker(std::thread::current())));
-    let mut cx = Context::from_waker(&waker);
-    let mut future = std::pin::pin!(future);
-    loop {
-        if let Poll::Ready(out) = future.as_mut().poll(&mut cx) {
-            return out;
-        }
-        std::thread::park_timeout(Duration::from_millis(100));
     }
 }
 
@@ -333,7 +257,7 @@ fn call<R: Request>(b: &Broker, version: i16, request: &R) -> R::Response {
         .encode(&mut body, R::header_version(version))
         .unwrap();
     request.encode(&mut body, version).unwrap();
-    let mut stream = TcpStream::connect(&b.addr).unwrap();
+    let mut stream = TcpStream::connect(b.addr()).unwrap();
     stream
         .write_all(&(body.len() as i32).to_be_bytes())
         .unwrap();
@@ -410,7 +334,7 @@ const SUBTRACT: i8 = 3;
 
 #[test]
 fn topic_and_broker_configs_round_trip() {
-    let b = Broker::start();
+    let b = start_broker();
     create_topic(&b, "orders", 1, &[("retention.ms", "86400000")]);
 
     let configs = describe(&b, ResourceSpecifier::Topic("orders"));
@@ -500,7 +424,7 @@ fn topic_and_broker_configs_round_trip() {
 
 #[test]
 fn invalid_config_names_and_values_are_rejected_with_messages() {
-    let b = Broker::start();
+    let b = start_broker();
     let admin = b.admin();
     for (key, value) in [
         ("retention.ms", "soon"),
@@ -582,7 +506,7 @@ fn invalid_config_names_and_values_are_rejected_with_messages() {
 
 #[test]
 fn incremental_set_delete_append_subtract() {
-    let b = Broker::start();
+    let b = start_broker();
     create_topic(&b, "changelog", 1, &[]);
     // APPEND starts from the default ("delete").
     assert_eq!(
@@ -710,7 +634,7 @@ fn incremental_set_delete_append_subtract() {
 
 #[test]
 fn partitions_grow_while_producing_and_consuming() {
-    let b = Broker::start();
+    let b = start_broker();
     create_topic(&b, "growing", 1, &[]);
     let p = b.producer();
     assert_eq!(produce(&p, "growing", 0, None, Some("a"), None), Ok((0, 0)));
@@ -764,7 +688,7 @@ fn partitions_grow_while_producing_and_consuming() {
 
 #[test]
 fn delete_records_then_consume_from_the_new_start() {
-    let b = Broker::start();
+    let b = start_broker();
     create_topic(&b, "trimmed", 1, &[]);
     let p = b.producer();
     for i in 0..10 {
@@ -805,7 +729,7 @@ fn delete_records_then_consume_from_the_new_start() {
 
 #[test]
 fn retention_by_time_and_by_bytes_removes_what_kafka_would() {
-    let b = Broker::start();
+    let b = start_broker();
     let p = b.producer();
     // By time: three records from an hour ago, then two fresh ones.
     create_topic(&b, "by-time", 1, &[]);
@@ -844,7 +768,7 @@ fn retention_by_time_and_by_bytes_removes_what_kafka_would() {
 
 #[test]
 fn compaction_keeps_the_newest_value_per_key_and_handles_tombstones() {
-    let b = Broker::start();
+    let b = start_broker();
     let p = b.producer();
     create_topic(
         &b,
@@ -930,7 +854,7 @@ fn compaction_keeps_the_newest_value_per_key_and_handles_tombstones() {
 
 #[test]
 fn log_append_time_timestamp_bounds_and_oversized_records() {
-    let b = Broker::start();
+    let b = start_broker();
     let p = b.producer();
     create_topic(
         &b,
@@ -1006,7 +930,7 @@ fn log_append_time_timestamp_bounds_and_oversized_records() {
 
 #[test]
 fn log_dirs_leaders_reassignments_quotas_and_topic_partitions() {
-    let b = Broker::start();
+    let b = start_broker();
     create_topic(&b, "sized", 3, &[]);
     let p = b.producer();
     produce(&p, "sized", 1, Some("k"), Some("value"), None).unwrap();
