@@ -188,7 +188,7 @@ fn forward_to_postgres(listener: TcpListener) {
 #[test]
 fn postgres_down_at_start_waits_and_starts_when_it_comes_up() {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let db = TestDb::create("waitdb");
+    let db = TestDb::create();
     let port = free_port();
     let url = format!("postgres://postgres@127.0.0.1:{port}/{}", db.name);
     let listen = free_port();

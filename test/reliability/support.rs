@@ -9,84 +9,20 @@
 
 use std::fs::{self, OpenOptions};
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-/// The PostgreSQL server the tests use (trust auth, user postgres).
-pub const PG_SERVER: &str = "postgres://postgres@127.0.0.1:5432";
+// The database and port helpers are the shared harness's.
+#[path = "../common/mod.rs"]
+mod common;
+pub use common::{free_port, TestDb};
 
 /// True when the long variants were asked for (`KQ_LONG=1`).
 pub fn long_run() -> bool {
     std::env::var("KQ_LONG").is_ok_and(|v| !v.is_empty() && v != "0")
-}
-
-/// A PostgreSQL connection to the maintenance database.
-pub fn admin_db() -> postgres::Client {
-    let url = format!("{PG_SERVER}/postgres");
-    postgres::Client::connect(&url, postgres::NoTls).unwrap_or_else(|e| {
-        panic!(
-            "cannot reach PostgreSQL at {url} ({e}). The reliability tests need it; start it with:\n    \
-             pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start"
-        )
-    })
-}
-
-/// A fresh database named after the test, dropped when this is dropped.
-pub struct TestDb {
-    pub name: String,
-}
-
-impl TestDb {
-    pub fn create(label: &str) -> TestDb {
-        static COUNTER: AtomicU32 = AtomicU32::new(0);
-        let nanos = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.subsec_nanos());
-        let name = format!(
-            "reliability_{label}_{}_{}_{nanos}",
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::Relaxed)
-        );
-        admin_db()
-            .batch_execute(&format!("CREATE DATABASE {name}"))
-            .unwrap_or_else(|e| panic!("CREATE DATABASE {name}: {e}"));
-        TestDb { name }
-    }
-
-    pub fn url(&self) -> String {
-        format!("{PG_SERVER}/{}", self.name)
-    }
-
-    /// A direct SQL connection, to check what the broker stored.
-    pub fn connect(&self) -> postgres::Client {
-        postgres::Client::connect(&self.url(), postgres::NoTls)
-            .unwrap_or_else(|e| panic!("connect to {}: {e}", self.url()))
-    }
-}
-
-impl Drop for TestDb {
-    fn drop(&mut self) {
-        let Ok(mut db) =
-            postgres::Client::connect(&format!("{PG_SERVER}/postgres"), postgres::NoTls)
-        else {
-            return;
-        };
-        let _ = db.batch_execute(&format!(
-            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-            self.name
-        ));
-    }
-}
-
-/// A port nobody listens on right now.
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("no free port on 127.0.0.1")
 }
 
 /// The real broker binary, restartable on the same port and database.
@@ -99,16 +35,17 @@ pub struct Broker {
 }
 
 impl Broker {
-    /// Starts a broker on a fresh database with extra flags.
+    /// Starts a broker on a fresh database with extra flags; `label` names
+    /// its log file.
     pub fn start(label: &str, extra_args: &[&str]) -> Broker {
-        let db = TestDb::create(label);
+        let db = TestDb::create();
         let dir = std::env::temp_dir().join("kafkaesque-reliability");
         let _ = fs::create_dir_all(&dir);
         let mut broker = Broker {
             child: None,
             port: free_port(),
             args: extra_args.iter().map(|s| s.to_string()).collect(),
-            log_path: dir.join(format!("{}.log", db.name)),
+            log_path: dir.join(format!("{label}_{}.log", db.name)),
             db,
         };
         broker.spawn();
