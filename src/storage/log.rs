@@ -16,14 +16,16 @@
 //! regrouped by their stored producer id/epoch/attributes and contiguous
 //! sequence numbers, so idempotence and transaction markers survive the trip.
 
+use super::copy::CopyBuffer;
 use super::producers::{self, BatchMetadata, ProducerState, SequenceCheck};
 use super::{Db, StorageError, TopicId};
 use crate::protocol::records::{attributes, BatchBuilder, RecordBatch};
 use crate::protocol::ErrorCode;
 use crossbeam_channel::{bounded, Receiver, Sender};
-use postgres::binary_copy::BinaryCopyInWriter;
-use postgres::types::{ToSql, Type};
+use postgres::fallible_iterator::FallibleIterator;
+use postgres::types::ToSql;
 use std::collections::{BTreeMap, HashMap};
+use std::io::Write;
 
 /// One record batch to append to one partition. The batch is decoded,
 /// decompressed and validated; its timestamps are final.
@@ -124,21 +126,6 @@ const COPY_RECORDS: &str =
      header_keys, header_values, batch_attributes, producer_id, producer_epoch, sequence)
      FROM STDIN (FORMAT binary)";
 
-const COPY_TYPES: &[Type] = &[
-    Type::UUID,
-    Type::INT4,
-    Type::INT8,
-    Type::INT8,
-    Type::BYTEA,
-    Type::BYTEA,
-    Type::TEXT_ARRAY,
-    Type::BYTEA_ARRAY,
-    Type::INT2,
-    Type::INT8,
-    Type::INT2,
-    Type::INT4,
-];
-
 fn append_rows(db: &mut Db, jobs: &[AppendJob]) -> Result<Vec<Vec<AppendOutcome>>, StorageError> {
     // 1. Lock every touched partition, in (topic id, partition) order so
     //    that two workers never wait on each other.
@@ -148,15 +135,24 @@ fn append_rows(db: &mut Db, jobs: &[AppendJob]) -> Result<Vec<Vec<AppendOutcome>
             .entry((append.topic_id, append.partition))
             .or_default();
     }
+    // One statement locks them all: rows are locked as the sorted result is
+    // produced, so the order holds.
     let lock = db.statement(
-        "SELECT next_offset, log_start_offset FROM kafkaesque.partitions
-          WHERE topic_id = $1 AND partition = $2 FOR UPDATE",
+        "SELECT p.topic_id, p.partition, p.next_offset, p.log_start_offset
+           FROM kafkaesque.partitions p
+           JOIN unnest($1::uuid[], $2::int4[]) AS wanted (topic_id, partition)
+                USING (topic_id, partition)
+          ORDER BY p.topic_id, p.partition
+            FOR UPDATE OF p",
     )?;
-    for (&(topic_id, partition), cursor) in partitions.iter_mut() {
-        if let Some(row) = db.client.query_opt(&lock, &[&topic_id, &partition])? {
+    let (topic_ids, partition_numbers): (Vec<TopicId>, Vec<i32>) =
+        partitions.keys().copied().unzip();
+    for row in db.client.query(&lock, &[&topic_ids, &partition_numbers])? {
+        let key: (TopicId, i32) = (row.try_get(0)?, row.try_get(1)?);
+        if let Some(cursor) = partitions.get_mut(&key) {
             cursor.exists = true;
-            cursor.next_offset = row.try_get(0)?;
-            cursor.log_start_offset = row.try_get(1)?;
+            cursor.next_offset = row.try_get(2)?;
+            cursor.log_start_offset = row.try_get(3)?;
             cursor.start_offset = cursor.next_offset;
         }
     }
@@ -201,18 +197,20 @@ fn append_rows(db: &mut Db, jobs: &[AppendJob]) -> Result<Vec<Vec<AppendOutcome>
 
     // 4. Insert the accepted records with one binary COPY.
     if !accepted.is_empty() {
-        let sink = db.client.copy_in(COPY_RECORDS)?;
-        let mut writer = BinaryCopyInWriter::new(sink, COPY_TYPES);
-        for (append, base_offset) in &accepted {
-            write_batch_rows(&mut writer, append, *base_offset)?;
-        }
+        let copy = db.statement(COPY_RECORDS)?;
+        let mut writer = db.client.copy_in(&copy)?;
+        let mut rows = CopyBuffer::with_capacity(CopyBuffer::CHUNK);
+        let sent = accepted
+            .iter()
+            .try_for_each(|(append, base_offset)| {
+                write_batch_rows(&mut rows, &mut writer, append, *base_offset)
+            })
+            .and_then(|()| rows.finish(&mut writer));
+        sent.map_err(|err| StorageError::Unavailable(format!("sending records: {err}")))?;
         writer.finish()?;
     }
 
     // 5. Move the log end offsets and save the producers' new state.
-    let advance = db.statement(
-        "UPDATE kafkaesque.partitions SET next_offset = $3 WHERE topic_id = $1 AND partition = $2",
-    )?;
     let mark_first_write = db.statement(
         "UPDATE kafkaesque.transaction_partitions SET first_offset = $4
           WHERE topic_id = $1 AND partition = $2 AND producer_id = $3 AND first_offset IS NULL",
@@ -230,11 +228,24 @@ fn append_rows(db: &mut Db, jobs: &[AppendJob]) -> Result<Vec<Vec<AppendOutcome>
             )?;
         }
     }
+    let moved: Vec<(&(TopicId, i32), &PartitionCursor)> = partitions
+        .iter()
+        .filter(|(_, cursor)| cursor.next_offset != cursor.start_offset)
+        .collect();
+    if !moved.is_empty() {
+        let advance = db.statement(
+            "UPDATE kafkaesque.partitions p SET next_offset = moved.next_offset
+               FROM unnest($1::uuid[], $2::int4[], $3::int8[])
+                    AS moved (topic_id, partition, next_offset)
+              WHERE p.topic_id = moved.topic_id AND p.partition = moved.partition",
+        )?;
+        let topic_ids: Vec<TopicId> = moved.iter().map(|((t, _), _)| *t).collect();
+        let partition_numbers: Vec<i32> = moved.iter().map(|((_, p), _)| *p).collect();
+        let next_offsets: Vec<i64> = moved.iter().map(|(_, c)| c.next_offset).collect();
+        db.client
+            .execute(&advance, &[&topic_ids, &partition_numbers, &next_offsets])?;
+    }
     for (&(topic_id, partition), cursor) in &partitions {
-        if cursor.next_offset != cursor.start_offset {
-            db.client
-                .execute(&advance, &[&topic_id, &partition, &cursor.next_offset])?;
-        }
         for (&producer_id, state) in &cursor.producers {
             if let (Some(state), true) = (state, cursor.changed_producers.contains(&producer_id)) {
                 producers::save(db, topic_id, partition, producer_id, state)?;
@@ -345,53 +356,50 @@ fn sequence_at(base: i32, index: usize) -> i32 {
     ((i64::from(base) + index as i64) % (i64::from(i32::MAX) + 1)) as i32
 }
 
+/// Writes the rows of one batch, sending each full chunk to `sink`.
 fn write_batch_rows(
-    writer: &mut BinaryCopyInWriter<'_>,
+    rows: &mut CopyBuffer,
+    sink: &mut impl Write,
     append: &PartitionAppend,
     base_offset: i64,
-) -> Result<(), StorageError> {
+) -> std::io::Result<()> {
     let batch = &append.batch;
     let stored_attributes =
         batch.attributes & !(attributes::COMPRESSION_MASK | attributes::DELETE_HORIZON);
     let log_append_time = batch.is_log_append_time();
     for (index, record) in batch.records.iter().enumerate() {
-        let offset = base_offset + index as i64;
         let timestamp = if log_append_time {
             batch.max_timestamp
         } else {
             batch.base_timestamp.wrapping_add(record.timestamp_delta)
         };
-        let (header_keys, header_values): (Option<Vec<&str>>, Option<Vec<Option<&[u8]>>>) =
-            if record.headers.is_empty() {
-                (None, None)
-            } else {
-                (
-                    Some(record.headers.iter().map(|h| h.key.as_str()).collect()),
-                    Some(record.headers.iter().map(|h| h.value.as_deref()).collect()),
-                )
-            };
-        let sequence = sequence_at(batch.base_sequence, index);
-        let row: [&(dyn ToSql + Sync); 12] = [
-            &append.topic_id,
-            &append.partition,
-            &offset,
-            &timestamp,
-            &record.key,
-            &record.value,
-            &header_keys,
-            &header_values,
-            &stored_attributes,
-            &batch.producer_id,
-            &batch.producer_epoch,
-            &sequence,
-        ];
-        writer.write(&row)?;
+        rows.row(12);
+        rows.uuid(append.topic_id.as_bytes());
+        rows.int4(append.partition);
+        rows.int8(base_offset + index as i64);
+        rows.int8(timestamp);
+        rows.bytes(record.key.as_deref());
+        rows.bytes(record.value.as_deref());
+        if record.headers.is_empty() {
+            rows.null();
+            rows.null();
+        } else {
+            rows.text_array(record.headers.iter().map(|h| h.key.as_str()));
+            rows.bytea_array(record.headers.iter().map(|h| h.value.as_deref()));
+        }
+        rows.int2(stored_attributes);
+        rows.int8(batch.producer_id);
+        rows.int2(batch.producer_epoch);
+        rows.int4(sequence_at(batch.base_sequence, index));
+        if rows.is_full() {
+            rows.send_to(sink)?;
+        }
     }
     Ok(())
 }
 
 /// Most rows fetched per round trip while reading.
-const READ_CHUNK_MAX_ROWS: i64 = 1000;
+const READ_CHUNK_MAX_ROWS: i64 = 10_000;
 
 /// Rows fetched by the first round trip of a read, before anything is known
 /// about the size of this partition's records. Later round trips ask for
@@ -439,11 +447,14 @@ pub fn read_batches(
     let mut next = from;
     let mut chunk_rows = READ_FIRST_CHUNK_ROWS;
     'chunks: while next < until {
-        let rows = db
-            .client
-            .query(&stmt, &[&topic_id, &partition, &next, &until, &chunk_rows])?;
-        let fetched = rows.len() as i64;
-        for row in &rows {
+        // Rows are streamed: each is encoded as it arrives, while
+        // PostgreSQL produces the next, and leaving early (budget spent)
+        // just discards the rest of the answer.
+        let params: [&(dyn ToSql + Sync); 5] = [&topic_id, &partition, &next, &until, &chunk_rows];
+        let mut rows = db.client.query_raw(&stmt, params)?;
+        let mut fetched = 0;
+        while let Some(row) = rows.next()? {
+            fetched += 1;
             let offset: i64 = row.get(0);
             let timestamp: i64 = row.get(1);
             let key: Option<&[u8]> = row.get(2);

@@ -11,6 +11,7 @@
 
 pub mod cleaner;
 pub mod configs;
+pub mod copy;
 pub mod groups;
 pub mod log;
 pub mod producers;
