@@ -5,13 +5,13 @@
 //! connection: they send a job and wait for its answer, so a thousand idle
 //! (or long-polling) clients cost no database sessions at all.
 //!
-//! Appends get a lane of their own, served by one more worker with its own
-//! connection, and with it group commit: while one transaction commits,
-//! every append that arrives waits in the lane, and the next transaction
-//! takes all of them at once, so many producers share one fsync
-//! ([`crate::storage::log::append_group`]). Appends to one partition have
-//! to take turns on its row lock anyway; a single lane turns that queue
-//! into batches instead of a convoy of one-append transactions.
+//! Appends get a lane of their own, served by [`APPEND_WORKERS`] more
+//! workers with their own connections, and with it group commit: while a
+//! transaction commits, every append that arrives waits in the lane, and
+//! the next free worker takes all of them at once, so many producers share
+//! one fsync ([`crate::storage::log::append_group`]). Appends to one
+//! partition have to take turns on its row lock anyway; the lane turns
+//! that queue into batches instead of a convoy of one-append transactions.
 //!
 //! A worker whose connection broke (PostgreSQL restarted, network blip)
 //! reconnects before its next job; jobs that arrive while PostgreSQL is down
@@ -40,6 +40,13 @@ struct Queued<T> {
 /// single commit adds and the memory one transaction holds.
 const MAX_GROUP_COMMIT: usize = 256;
 
+/// Workers serving the append lane. While one waits for its COMMIT (the
+/// fsync), the other gathers the appends that arrived meanwhile and sends
+/// them, so PostgreSQL's WAL flush and the broker's encoding overlap instead
+/// of taking turns. Two transactions touching the same partition still
+/// serialise on its row lock, which keeps offsets dense and in commit order.
+const APPEND_WORKERS: usize = 2;
+
 /// How long a caller waits for its job before giving up with a retriable
 /// error. Clients' own request timeouts default to 30 s.
 const JOB_TIMEOUT: Duration = Duration::from_secs(25);
@@ -51,7 +58,7 @@ pub struct Pool {
 }
 
 impl Pool {
-    /// Starts `size` task workers and the append worker. Each connects to
+    /// Starts `size` task workers and the append workers. Each connects to
     /// `url` lazily (on its first job) and again after any connection
     /// failure. How long jobs wait for a worker goes to `metrics`.
     pub fn start(url: &str, size: usize, metrics: Arc<Metrics>) -> Pool {
@@ -68,13 +75,15 @@ impl Pool {
                     .expect("spawning a pool worker thread at startup")
             })
             .collect();
-        let url = url.to_string();
-        workers.push(
+        workers.extend((0..APPEND_WORKERS).map(|i| {
+            let rx = append_rx.clone();
+            let url = url.to_string();
+            let metrics = Arc::clone(&metrics);
             std::thread::Builder::new()
-                .name("pg-appender".into())
-                .spawn(move || append_loop(&url, &append_rx, &metrics))
-                .expect("spawning the append worker thread at startup"),
-        );
+                .name(format!("pg-appender-{i}"))
+                .spawn(move || append_loop(&url, &rx, &metrics))
+                .expect("spawning an append worker thread at startup")
+        }));
         Pool {
             tasks: Some(task_tx),
             appends: Some(append_tx),
