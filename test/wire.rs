@@ -499,3 +499,93 @@ fn create_topics_validates_every_topic_on_its_own() {
     let partitions: Vec<usize> = metadata.topics.iter().map(|t| t.partitions.len()).collect();
     assert_eq!(partitions, vec![3, 2]);
 }
+
+/// Reads one response frame and decodes it as `R` at `version`; returns
+/// its correlation id too.
+fn recv_response<
+    R: kafka_protocol::protocol::Decodable + kafka_protocol::protocol::HeaderVersion,
+>(
+    client: &mut RawClient,
+    version: i16,
+) -> (i32, R) {
+    let frame = client.recv_frame().expect("response frame");
+    let mut buf = Bytes::from(frame);
+    let header =
+        kafka_protocol::messages::ResponseHeader::decode(&mut buf, R::header_version(version))
+            .expect("decode response header");
+    let response = R::decode(&mut buf, version).expect("decode response body");
+    (header.correlation_id, response)
+}
+
+#[test]
+fn pipelined_produces_are_answered_in_order_with_dense_offsets() {
+    use kafka_protocol::messages::metadata_response::MetadataResponse;
+    use kafka_protocol::messages::produce_response::ProduceResponse;
+
+    let broker = Broker::start();
+    let topic = topic_name("pipelined");
+    create_topic(&broker, &topic, 1);
+    let mut client = RawClient::connect(&broker);
+    let good = |i: usize| batch(&["a", "b", "c"], now_ms() + i as i64);
+    let mut corrupt = good(99).to_vec();
+    let last = corrupt.len() - 1;
+    corrupt[last] ^= 0x01;
+
+    // Everything goes out before any answer is read, so the broker finds
+    // the Produce requests waiting together and commits them together,
+    // except that the Metadata request in the middle splits them, and an
+    // acks=0 request gets no answer at all.
+    enum Sent {
+        Produce { correlation_id: i32, corrupt: bool },
+        Metadata(i32),
+    }
+    let mut sent = Vec::new();
+    for i in 0..12 {
+        let bad = i == 4;
+        let records = if bad {
+            Bytes::from(corrupt.clone())
+        } else {
+            good(i)
+        };
+        let correlation_id = client.send_only(&produce_request(&topic, 0, -1, records), 9);
+        sent.push(Sent::Produce {
+            correlation_id,
+            corrupt: bad,
+        });
+        if i == 7 {
+            sent.push(Sent::Metadata(
+                client.send_only(&metadata_request(&[&topic]), 9),
+            ));
+            client.send_only(&produce_request(&topic, 0, 0, good(100)), 9);
+        }
+    }
+
+    let mut next_offset = 0;
+    for expected in sent {
+        match expected {
+            Sent::Produce {
+                correlation_id,
+                corrupt,
+            } => {
+                let (id, response) = recv_response::<ProduceResponse>(&mut client, 9);
+                assert_eq!(id, correlation_id, "answers come in request order");
+                let p = &response.responses[0].partition_responses[0];
+                if corrupt {
+                    assert_eq!(p.error_code, CORRUPT_MESSAGE);
+                } else {
+                    assert_eq!((p.error_code, p.base_offset), (0, next_offset));
+                    next_offset += 3;
+                }
+            }
+            Sent::Metadata(correlation_id) => {
+                let (id, response) = recv_response::<MetadataResponse>(&mut client, 9);
+                assert_eq!(id, correlation_id);
+                assert_eq!(response.topics[0].error_code, 0);
+                // The acks=0 produce sent right after the Metadata request.
+                next_offset += 3;
+            }
+        }
+    }
+    // 11 good acknowledged batches and the acks=0 one, nothing else.
+    assert_eq!(list_offsets(&mut client, 1, &topic, -1), (0, 12 * 3));
+}

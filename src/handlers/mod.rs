@@ -45,7 +45,7 @@ use crate::broker::Broker;
 use crate::metrics;
 use crate::protocol::header::{write_response_header, RequestHeader};
 use crate::protocol::messages::Request;
-use crate::protocol::{ApiKey, DecodeError, ErrorCode, Reader, Writer};
+use crate::protocol::{ApiKey, ErrorCode, Reader, Writer};
 use crate::storage::StorageError;
 use std::net::SocketAddr;
 use std::time::Instant;
@@ -69,24 +69,97 @@ pub struct Ctx<'a> {
     pub version: i16,
 }
 
-/// Decodes one request frame, runs its handler and encodes the answer.
+/// Serves the request frames a connection has read, in order, and returns
+/// one [`Outcome`] per frame (fewer if one of them closes the connection).
 /// Every request is counted here ([`metrics::request_served`],
 /// [`metrics::request_failed`]).
-pub fn dispatch(broker: &Broker, peer: SocketAddr, frame: &[u8]) -> Outcome {
+///
+/// Consecutive Produce requests (a client pipelining them, or sending more
+/// while its previous one was being committed) are appended by a single
+/// group-commit job, so they share one PostgreSQL transaction and one
+/// fsync; their answers still go out in request order.
+pub fn dispatch(broker: &Broker, peer: SocketAddr, frames: &[Vec<u8>]) -> Vec<Outcome> {
     let started = Instant::now();
+    // Decode everything first: the contexts borrow the headers.
+    let mut decoded = Vec::with_capacity(frames.len());
+    for frame in frames {
+        let result = decode(broker, frame);
+        let closes = matches!(result, Err(Outcome::Close(_)));
+        decoded.push(result);
+        if closes {
+            break;
+        }
+    }
+    let mut outcomes = Vec::with_capacity(decoded.len());
+    let mut appends: Vec<(Ctx<'_>, i32, i16, produce::Prepared)> = Vec::new();
+    for slot in &mut decoded {
+        let (header, key, request) = match slot {
+            Ok(Decoded {
+                header,
+                key,
+                request,
+            }) => (&*header, *key, request.take()),
+            Err(outcome) => {
+                answer_appends(&mut appends, &mut outcomes, started);
+                outcomes.push(std::mem::replace(outcome, Outcome::NoResponse));
+                continue;
+            }
+        };
+        let Some(request) = request else { continue };
+        let ctx = Ctx {
+            broker,
+            peer,
+            client_id: header.client_id.as_deref(),
+            api: key,
+            version: header.api_version,
+        };
+        let header_version = key.response_header_version(header.api_version);
+        match route(&ctx, request) {
+            Routed::Append(prepared) => {
+                appends.push((ctx, header.correlation_id, header_version, prepared));
+            }
+            Routed::Respond(body) => {
+                answer_appends(&mut appends, &mut outcomes, started);
+                metrics::request_served(&broker.metrics, key, ctx.version, started.elapsed());
+                outcomes.push(Outcome::Respond(frame_response(
+                    header.correlation_id,
+                    header_version,
+                    body,
+                )));
+            }
+        }
+    }
+    answer_appends(&mut appends, &mut outcomes, started);
+    outcomes
+}
+
+/// A request whose header and body decoded.
+struct Decoded {
+    header: RequestHeader,
+    key: ApiKey,
+    /// Taken when the request is routed.
+    request: Option<Request>,
+}
+
+/// Reads the header, refuses what we do not speak (the way Kafka does) and
+/// decodes the body; `Err` is what to do instead of handling it.
+fn decode(broker: &Broker, frame: &[u8]) -> Result<Decoded, Outcome> {
     let mut reader = Reader::new(frame);
     let header = match RequestHeader::read(&mut reader) {
         Ok(header) => header,
         Err(err) => {
             metrics::request_failed(&broker.metrics, "unknown", -1, "malformed");
-            return Outcome::Close(format!("malformed request header: {err}"));
+            return Err(Outcome::Close(format!("malformed request header: {err}")));
         }
     };
     let Some(key) = ApiKey::from_i16(header.api_key).filter(|k| k.support().is_some()) else {
         // Kafka closes the connection on an API key it does not serve.
         let api = header.api_key.to_string();
         metrics::request_failed(&broker.metrics, &api, header.api_version, "unsupported_api");
-        return Outcome::Close(format!("unsupported API key {}", header.api_key));
+        return Err(Outcome::Close(format!(
+            "unsupported API key {}",
+            header.api_key
+        )));
     };
     let version = header.api_version;
     if !key.supports(version) {
@@ -100,52 +173,85 @@ pub fn dispatch(broker: &Broker, peer: SocketAddr, frame: &[u8]) -> Outcome {
             // KIP-511: answer an unknown ApiVersions version in v0 format
             // with UNSUPPORTED_VERSION and our ranges, so the client can
             // retry with a version we know.
-            return Outcome::Respond(frame_response(header.correlation_id, 0, |w| {
-                api_versions::unsupported_version().write(w, 0)
-            }));
+            return Err(Outcome::Respond(frame_response(
+                header.correlation_id,
+                0,
+                |w| api_versions::unsupported_version().write(w, 0),
+            )));
         }
-        return Outcome::Close(format!("unsupported version {version} of {key:?}"));
+        return Err(Outcome::Close(format!(
+            "unsupported version {version} of {key:?}"
+        )));
     }
-    let ctx = Ctx {
-        broker,
-        peer,
-        client_id: header.client_id.as_deref(),
-        api: key,
-        version,
-    };
-    let header_version = key.response_header_version(version);
-    let result = route(&ctx, key, &mut reader);
-    metrics::request_served(&broker.metrics, key, version, started.elapsed());
-    match result {
-        Ok(Some(write_body)) => Outcome::Respond(frame_response(
-            header.correlation_id,
-            header_version,
-            write_body,
-        )),
-        Ok(None) => Outcome::NoResponse,
+    match Request::read(key, &mut reader, version) {
+        Ok(request) => Ok(Decoded {
+            header,
+            key,
+            request: Some(request),
+        }),
         Err(err) => {
             metrics::request_failed(&broker.metrics, &format!("{key:?}"), version, "malformed");
-            Outcome::Close(format!("malformed {key:?} v{version} request: {err}"))
+            Err(Outcome::Close(format!(
+                "malformed {key:?} v{version} request: {err}"
+            )))
         }
+    }
+}
+
+/// Commits the Produce requests gathered so far in one job and queues their
+/// answers (none for acks=0).
+fn answer_appends(
+    appends: &mut Vec<(Ctx<'_>, i32, i16, produce::Prepared)>,
+    outcomes: &mut Vec<Outcome>,
+    started: Instant,
+) {
+    if appends.is_empty() {
+        return;
+    }
+    let (contexts, prepared): (Vec<_>, Vec<_>) = appends
+        .drain(..)
+        .map(|(ctx, correlation_id, header_version, prepared)| {
+            ((ctx, correlation_id, header_version), prepared)
+        })
+        .unzip();
+    let responses = produce::append_all(&contexts[0].0, prepared);
+    for ((ctx, correlation_id, header_version), response) in contexts.iter().zip(responses) {
+        metrics::request_served(&ctx.broker.metrics, ctx.api, ctx.version, started.elapsed());
+        let version = ctx.version;
+        outcomes.push(match response {
+            Some(response) => {
+                Outcome::Respond(frame_response(*correlation_id, *header_version, |w| {
+                    response.write(w, version)
+                }))
+            }
+            None => Outcome::NoResponse,
+        });
     }
 }
 
 /// A response body, ready to be encoded.
 type Body = Box<dyn FnOnce(&mut Writer)>;
 
-/// Decodes the body, runs the handler; returns how to write the response.
-fn route(ctx: &Ctx<'_>, key: ApiKey, r: &mut Reader<'_>) -> Result<Option<Body>, DecodeError> {
+/// What routing a request produced.
+enum Routed {
+    /// The answer, to send now.
+    Respond(Body),
+    /// A validated Produce request, to be appended together with the
+    /// Produce requests that follow it.
+    Append(produce::Prepared),
+}
+
+/// Runs the handler of a decoded request.
+fn route(ctx: &Ctx<'_>, request: Request) -> Routed {
     let v = ctx.version;
     macro_rules! respond {
         ($response:expr) => {{
             let response = $response;
-            Some(Box::new(move |w: &mut Writer| response.write(w, v)) as Body)
+            Routed::Respond(Box::new(move |w: &mut Writer| response.write(w, v)))
         }};
     }
-    Ok(match Request::read(key, r, v)? {
-        // acks=0: no response at all.
-        Request::Produce(request) => produce::handle(ctx, request)
-            .map(|response| Box::new(move |w: &mut Writer| response.write(w, v)) as Body),
+    match request {
+        Request::Produce(request) => Routed::Append(produce::prepare(ctx, request)),
         Request::ApiVersions(request) => respond!(api_versions::handle(ctx, request)),
         Request::Metadata(request) => respond!(metadata::handle(ctx, request)),
         Request::Fetch(request) => respond!(fetch::handle(ctx, request)),
@@ -201,7 +307,7 @@ fn route(ctx: &Ctx<'_>, key: ApiKey, r: &mut Reader<'_>) -> Result<Option<Body>,
         Request::DescribeTopicPartitions(request) => {
             respond!(describe_topic_partitions::handle(ctx, request))
         }
-    })
+    }
 }
 
 /// Encodes a size-prefixed response frame.

@@ -11,7 +11,7 @@ use crate::protocol::messages::produce::{
 use crate::protocol::records::{attributes, decode_batches_within, RecordBatch};
 use crate::protocol::ErrorCode;
 use crate::storage::log::{AppendJob, AppendOutcome, PartitionAppend};
-use crate::storage::TopicId;
+use crate::storage::{StorageError, TopicId};
 use crate::topic_config::{check_records, Rejected, TopicSettings};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -22,7 +22,22 @@ use std::time::{SystemTime, UNIX_EPOCH};
 /// the request repeats it in.
 pub const MAX_DECODED_REQUEST_BYTES: usize = 128 * 1024 * 1024;
 
-pub fn handle(ctx: &Ctx<'_>, request: ProduceRequest) -> Option<ProduceResponse> {
+/// A Produce request validated and decoded, its batches ready to append.
+pub struct Prepared {
+    acks: i16,
+    now_ms: i64,
+    /// Partition answers in request order.
+    answers: Vec<(String, Vec<PartitionProduceResponse>)>,
+    /// The answers whose outcome depends on the append, one per append.
+    pending: Vec<Pending>,
+    appends: Vec<PartitionAppend>,
+    /// Records and bytes of each append, for the metrics.
+    sizes: Vec<(usize, usize)>,
+}
+
+/// Validates every partition's batch of `request` (Kafka's `LogValidator`
+/// checks); nothing is written yet.
+pub fn prepare(ctx: &Ctx<'_>, request: ProduceRequest) -> Prepared {
     let acks = request.acks;
     let now_ms = now_ms();
     let mut decode_budget = MAX_DECODED_REQUEST_BYTES;
@@ -88,6 +103,8 @@ pub fn handle(ctx: &Ctx<'_>, request: ProduceRequest) -> Option<ProduceResponse>
                     pending.push(Pending {
                         topic_index,
                         slot: partitions.len(),
+                        topic_id: topic.id,
+                        partition: index,
                         log_append_time,
                         transaction: batch.is_transactional().then_some(batch.producer_id),
                     });
@@ -104,53 +121,98 @@ pub fn handle(ctx: &Ctx<'_>, request: ProduceRequest) -> Option<ProduceResponse>
         answers.push((topic_data.name, partitions));
     }
 
-    if !appends.is_empty() {
-        let keys: Vec<(TopicId, i32)> = appends.iter().map(|a| (a.topic_id, a.partition)).collect();
+    Prepared {
+        acks,
+        now_ms,
+        answers,
+        pending,
+        appends,
+        sizes,
+    }
+}
+
+/// Appends the batches of consecutive Produce requests of one connection
+/// with one group-commit job, and answers each request once PostgreSQL has
+/// committed (`None`: acks=0, no answer). `ctx` is the first request's, for
+/// logging a storage failure.
+pub fn append_all(ctx: &Ctx<'_>, mut requests: Vec<Prepared>) -> Vec<Option<ProduceResponse>> {
+    let appends: Vec<PartitionAppend> = requests
+        .iter_mut()
+        .flat_map(|r| r.appends.drain(..))
+        .collect();
+    let outcome = if appends.is_empty() {
+        Ok(Vec::new())
+    } else {
         let (job, reply) = AppendJob::new(appends);
-        let outcome = ctx
-            .broker
+        ctx.broker
             .pool
             .append(job)
-            .and_then(|()| crate::pool::wait(&reply));
-        match outcome {
-            Ok(outcomes) => {
-                for ((done, key), outcome) in pending.iter().zip(&keys).zip(outcomes) {
-                    let answer = &mut answers[done.topic_index].1[done.slot];
-                    match outcome {
-                        AppendOutcome::Appended {
-                            base_offset,
-                            next_offset,
-                            log_start_offset,
-                        } => {
-                            // The transaction's first offset must be known
-                            // before the high watermark passes it, so that
-                            // read_committed fetches stop in front of it.
-                            if let Some(producer_id) = done.transaction {
-                                ctx.broker.watermarks.transaction_wrote(
-                                    *key,
-                                    producer_id,
-                                    base_offset,
-                                );
-                            }
-                            ctx.broker.committed(*key, next_offset, log_start_offset);
-                            answer.base_offset = base_offset;
-                            answer.log_start_offset = log_start_offset;
-                            answer.log_append_time_ms =
-                                if done.log_append_time { now_ms } else { -1 };
+            .and_then(|()| crate::pool::wait(&reply))
+    };
+    if let Err(err) = &outcome {
+        log_storage_error(ctx, "appending records", err);
+    }
+    let mut outcomes = outcome.map(Vec::into_iter);
+    requests
+        .into_iter()
+        .map(|request| {
+            let mine = match &mut outcomes {
+                Ok(all) => Ok(all.by_ref().take(request.pending.len()).collect()),
+                Err(err) => Err(err.clone()),
+            };
+            answer(ctx, request, mine)
+        })
+        .collect()
+}
+
+/// Fills in a request's answers from the outcomes of its appends.
+fn answer(
+    ctx: &Ctx<'_>,
+    request: Prepared,
+    outcome: Result<Vec<AppendOutcome>, StorageError>,
+) -> Option<ProduceResponse> {
+    let Prepared {
+        acks,
+        now_ms,
+        mut answers,
+        pending,
+        sizes,
+        ..
+    } = request;
+    match outcome {
+        Ok(outcomes) => {
+            for (done, outcome) in pending.iter().zip(outcomes) {
+                let key = (done.topic_id, done.partition);
+                let answer = &mut answers[done.topic_index].1[done.slot];
+                match outcome {
+                    AppendOutcome::Appended {
+                        base_offset,
+                        next_offset,
+                        log_start_offset,
+                    } => {
+                        // The transaction's first offset must be known
+                        // before the high watermark passes it, so that
+                        // read_committed fetches stop in front of it.
+                        if let Some(producer_id) = done.transaction {
+                            ctx.broker
+                                .watermarks
+                                .transaction_wrote(key, producer_id, base_offset);
                         }
-                        AppendOutcome::UnknownPartition => {
-                            answer.error_code = ErrorCode::UnknownTopicOrPartition.code();
-                        }
-                        AppendOutcome::Rejected(code) => answer.error_code = code.code(),
+                        ctx.broker.committed(key, next_offset, log_start_offset);
+                        answer.base_offset = base_offset;
+                        answer.log_start_offset = log_start_offset;
+                        answer.log_append_time_ms = if done.log_append_time { now_ms } else { -1 };
                     }
+                    AppendOutcome::UnknownPartition => {
+                        answer.error_code = ErrorCode::UnknownTopicOrPartition.code();
+                    }
+                    AppendOutcome::Rejected(code) => answer.error_code = code.code(),
                 }
             }
-            Err(err) => {
-                log_storage_error(ctx, "appending records", &err);
-                for done in &pending {
-                    answers[done.topic_index].1[done.slot].error_code =
-                        storage_error_code(&err).code();
-                }
+        }
+        Err(err) => {
+            for done in &pending {
+                answers[done.topic_index].1[done.slot].error_code = storage_error_code(&err).code();
             }
         }
     }
@@ -182,6 +244,8 @@ pub fn handle(ctx: &Ctx<'_>, request: ProduceRequest) -> Option<ProduceResponse>
 struct Pending {
     topic_index: usize,
     slot: usize,
+    topic_id: TopicId,
+    partition: i32,
     log_append_time: bool,
     /// The producer id of a transactional batch.
     transaction: Option<i64>,
