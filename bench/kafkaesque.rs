@@ -228,6 +228,19 @@ fn run_all(bench: &mut Bench, settings: &Settings, results: &mut Results) {
             value / insert_median,
         );
     }
+    let raw = produce_raw_one_at_a_time(&bench.addr(), "latency", 500);
+    for (name, q) in [("p50", 0.5), ("p99", 0.99)] {
+        let value = ms(percentile(&raw, q));
+        results.add(
+            &format!("produce latency {name}, one at a time, raw socket client"),
+            value,
+            "ms",
+            "INSERT+COMMIT median",
+            insert_median,
+            None,
+            value / insert_median,
+        );
+    }
     results.add(
         "(baseline) INSERT+COMMIT p99",
         ms(percentile(&insert, 0.99)),
@@ -734,6 +747,92 @@ fn produce_one_at_a_time(addr: &str, topic: &str, n: usize) -> Vec<Duration> {
         })
         .collect();
     all.remove(0); // the first one also connected and fetched metadata
+    all.sort();
+    all
+}
+
+/// The broker's own share of that round trip: `n` Produce v9 requests of
+/// one 100-byte record (acks=all), written to a plain socket by this
+/// process, each after the previous answer arrived, with no client library
+/// in between: sorted round-trip times.
+fn produce_raw_one_at_a_time(addr: &str, topic: &str, n: usize) -> Vec<Duration> {
+    use kafka_protocol::messages::produce_request::{
+        PartitionProduceData, ProduceRequest, TopicProduceData,
+    };
+    use kafka_protocol::messages::{
+        ApiKey, ProduceResponse, RequestHeader, ResponseHeader, TopicName,
+    };
+    use kafka_protocol::protocol::{Decodable, Encodable, StrBytes};
+    use kafka_protocol::records::{
+        Compression, Record, RecordBatchEncoder, RecordEncodeOptions, TimestampType,
+    };
+
+    let mut stream = TcpStream::connect(addr).expect("raw connection");
+    stream.set_nodelay(true).expect("nodelay");
+    let mut frame = |correlation_id: i32| {
+        let record = Record {
+            transactional: false,
+            control: false,
+            delete_horizon: false,
+            partition_leader_epoch: -1,
+            producer_id: -1,
+            producer_epoch: -1,
+            timestamp_type: TimestampType::Creation,
+            offset: 0,
+            sequence: -1,
+            timestamp: now_ms(),
+            key: None,
+            value: Some(bytes::Bytes::from(vec![b'r'; 100])),
+            headers: Default::default(),
+        };
+        let mut records = bytes::BytesMut::new();
+        RecordBatchEncoder::encode(
+            &mut records,
+            &[record],
+            &RecordEncodeOptions {
+                version: 2,
+                compression: Compression::None,
+            },
+        )
+        .expect("encode batch");
+        let request = ProduceRequest::default()
+            .with_acks(-1)
+            .with_timeout_ms(10_000)
+            .with_topic_data(vec![TopicProduceData::default()
+                .with_name(TopicName(StrBytes::from_string(topic.to_string())))
+                .with_partition_data(vec![PartitionProduceData::default()
+                    .with_index(0)
+                    .with_records(Some(records.freeze()))])]);
+        let header = RequestHeader::default()
+            .with_request_api_key(ApiKey::Produce as i16)
+            .with_request_api_version(9)
+            .with_correlation_id(correlation_id);
+        let mut body = bytes::BytesMut::new();
+        header.encode(&mut body, 2).expect("encode header");
+        request.encode(&mut body, 9).expect("encode produce");
+        let mut frame = (body.len() as u32).to_be_bytes().to_vec();
+        frame.extend_from_slice(&body);
+        frame
+    };
+    let mut all: Vec<Duration> = (0..=n as i32)
+        .map(|correlation_id| {
+            let request = frame(correlation_id);
+            let start = Instant::now();
+            stream.write_all(&request).expect("send produce");
+            let mut size = [0u8; 4];
+            stream.read_exact(&mut size).expect("produce response");
+            let mut body = vec![0u8; u32::from_be_bytes(size) as usize];
+            stream.read_exact(&mut body).expect("produce response");
+            let elapsed = start.elapsed();
+            let mut body = bytes::Bytes::from(body);
+            ResponseHeader::decode(&mut body, 1).expect("response header");
+            let response = ProduceResponse::decode(&mut body, 9).expect("produce response");
+            let partition = &response.responses[0].partition_responses[0];
+            assert_eq!(partition.error_code, 0, "raw produce failed");
+            elapsed
+        })
+        .collect();
+    all.remove(0);
     all.sort();
     all
 }

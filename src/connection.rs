@@ -29,6 +29,13 @@ const FRAME_CHUNK: usize = 64 * 1024;
 /// Java client 5 as well.
 const MAX_PRODUCES_TOGETHER: usize = 16;
 
+/// Gathering stops once the requests read hold this many bytes. Small
+/// requests are the ones that gain from sharing a commit; a few large ones
+/// already fill a transaction, and every byte gathered is decoded into
+/// records held by this connection's thread until the commit, memory the
+/// allocator tends to keep afterwards.
+const MAX_GATHERED_BYTES: usize = 1024 * 1024;
+
 pub struct Connection<'a> {
     stream: TcpStream,
     peer: SocketAddr,
@@ -103,7 +110,7 @@ impl<'a> Connection<'a> {
 
     /// If `first` is a Produce request, reads the Produce requests right
     /// behind it that have already arrived, up to [`MAX_PRODUCES_TOGETHER`]
-    /// and `--max-request-bytes` in all. A frame of another API read on the
+    /// requests and [`MAX_GATHERED_BYTES`]. A frame of another API read on the
     /// way is kept for the next turn; a read that fails on the way is
     /// returned after the frames before it, which are still served.
     fn gather_produces(&mut self, first: Vec<u8>) -> (Vec<Vec<u8>>, Option<ReadStop>) {
@@ -113,7 +120,7 @@ impl<'a> Connection<'a> {
             return (frames, None);
         }
         while frames.len() < MAX_PRODUCES_TOGETHER
-            && bytes < self.broker.config.max_request_bytes
+            && bytes < MAX_GATHERED_BYTES
             && self.readable_now()
         {
             match self.read_frame() {

@@ -97,13 +97,24 @@ impl Pool {
         T: Send + 'static,
         F: FnOnce(&mut Db) -> Result<T, StorageError> + Send + 'static,
     {
+        wait(&self.queue(f)?)
+    }
+
+    /// Queues `f` for a pooled connection without waiting; [`wait`] on the
+    /// returned channel gives its result. Several started jobs run on
+    /// different workers at once.
+    pub fn queue<T, F>(&self, f: F) -> Result<Receiver<Result<T, StorageError>>, StorageError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Db) -> Result<T, StorageError> + Send + 'static,
+    {
         let (reply_tx, reply_rx) = bounded(1);
         let task = Box::new(move |db: Result<&mut Db, StorageError>| {
             let result = db.and_then(f);
             let _ = reply_tx.send(result);
         });
         submit(self.tasks.as_ref(), task)?;
-        wait(&reply_rx)
+        Ok(reply_rx)
     }
 
     /// Queues an append for group commit; its job's channel gets the answer

@@ -187,10 +187,17 @@ fn readable_end(answer: &FetchResponsePartition, read_committed: bool) -> i64 {
     }
 }
 
-/// Reads every partition that has data in one pool job. Returns the bytes
-/// of record batches put in the response. read_committed consumers also get
-/// the aborted transactions overlapping what they read, so they can drop
-/// those records themselves.
+/// Reads every partition that has data, each in its own pool job so that
+/// the partitions are read side by side by several PostgreSQL backends.
+/// Returns the bytes of record batches put in the response. read_committed
+/// consumers also get the aborted transactions overlapping what they read,
+/// so they can drop those records themselves.
+///
+/// The response's `max_bytes` is shared out before reading, in request
+/// order: each partition may use its own limit out of what the partitions
+/// before it could use at most. Only the first partition with data may
+/// return a first batch larger than its share (KIP-74), so a consumer
+/// always makes progress.
 fn read_all(
     ctx: &Ctx<'_>,
     slots: &[Slot],
@@ -199,48 +206,57 @@ fn read_all(
     read_committed: bool,
 ) -> Result<usize, StorageError> {
     let mut reads = Vec::new();
+    let mut shared_out = 0usize;
     for (index, slot) in slots.iter().enumerate() {
-        let Some(key) = slot.key else { continue };
+        let Some((topic_id, partition)) = slot.key else {
+            continue;
+        };
         let answer = &responses[slot.topic_index].partitions[slot.partition_index];
         let end = readable_end(answer, read_committed);
-        if answer.error_code == ErrorCode::None.code() && slot.fetch_offset < end {
-            reads.push((index, key, slot.fetch_offset, end, slot.partition_max_bytes));
+        if answer.error_code != ErrorCode::None.code() || slot.fetch_offset >= end {
+            continue;
         }
-    }
-    let results = ctx.broker.pool.run(move |db| {
-        let mut total = 0usize;
-        let mut out = Vec::with_capacity(reads.len());
-        for (index, (topic_id, partition), from, until, partition_max) in reads {
-            let budget = partition_max.min(max_bytes.saturating_sub(total));
+        let first = reads.is_empty();
+        let budget = slot
+            .partition_max_bytes
+            .min(max_bytes.saturating_sub(shared_out));
+        if budget == 0 && !first {
+            continue;
+        }
+        shared_out += budget;
+        let from = slot.fetch_offset;
+        let job = ctx.broker.pool.queue(move |db| {
             let mut records = Vec::new();
-            let mut aborted = None;
-            // KIP-74: only the first partition with data may overshoot.
-            if budget > 0 || total == 0 {
-                let read = read_batches(
+            let read = read_batches(
+                db,
+                topic_id,
+                partition,
+                from,
+                end,
+                budget,
+                first,
+                &mut records,
+            )?;
+            let aborted = if read_committed && read.records > 0 {
+                Some(transactions::aborted_in_range(
                     db,
                     topic_id,
                     partition,
                     from,
-                    until,
-                    budget,
-                    total == 0,
-                    &mut records,
-                )?;
-                if read_committed && read.records > 0 {
-                    aborted = Some(transactions::aborted_in_range(
-                        db,
-                        topic_id,
-                        partition,
-                        from,
-                        read.next_offset,
-                    )?);
-                }
-            }
-            total += records.len();
-            out.push((index, records, aborted));
-        }
-        Ok(out)
-    })?;
+                    read.next_offset,
+                )?)
+            } else {
+                None
+            };
+            Ok((records, aborted))
+        })?;
+        reads.push((index, job));
+    }
+    let mut results = Vec::with_capacity(reads.len());
+    for (index, job) in reads {
+        let (records, aborted) = crate::pool::wait(&job)?;
+        results.push((index, records, aborted));
+    }
     let mut total = 0;
     for (index, records, aborted) in results {
         let slot = &slots[index];
