@@ -15,11 +15,14 @@ use crate::broker::Broker;
 use crate::handlers::{self, Outcome};
 use std::io::{self, ErrorKind, Read, Write};
 use std::net::{Shutdown as SocketShutdown, SocketAddr, TcpStream};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// How often a connection waiting for its next request looks at the
 /// shutdown flag.
 const SHUTDOWN_POLL: Duration = Duration::from_millis(500);
+
+/// Longest a closing connection waits for the client to close its side.
+const CLOSE_LINGER: Duration = Duration::from_secs(2);
 
 /// Bytes of a frame allocated at a time while it is being received.
 const FRAME_CHUNK: usize = 64 * 1024;
@@ -104,8 +107,30 @@ impl<'a> Connection<'a> {
                 break;
             }
         }
-        let _ = self.stream.shutdown(SocketShutdown::Both);
+        self.close();
         log::debug!("connection from {} closed", self.peer);
+    }
+
+    /// Closes the connection without losing answers already written. A
+    /// socket closed while requests the client pipelined are still unread
+    /// makes the kernel send a reset instead of a FIN, and a reset makes the
+    /// client's kernel drop what it has received but the client has not
+    /// read yet: answers to produces that were committed. So: send FIN
+    /// after the answers, then read and discard until the client closes its
+    /// side too (or [`CLOSE_LINGER`] passes).
+    fn close(&mut self) {
+        let _ = self.stream.shutdown(SocketShutdown::Write);
+        let deadline = Instant::now() + CLOSE_LINGER;
+        let mut discard = [0u8; 4096];
+        while Instant::now() < deadline {
+            match self.stream.read(&mut discard) {
+                Ok(0) => break,
+                Ok(_) => {}
+                Err(err) if is_timeout(&err) || err.kind() == ErrorKind::Interrupted => {}
+                Err(_) => break,
+            }
+        }
+        let _ = self.stream.shutdown(SocketShutdown::Both);
     }
 
     /// If `first` is a Produce request, reads the Produce requests right
