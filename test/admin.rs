@@ -1206,7 +1206,10 @@ fn acls_are_created_described_by_filter_and_deleted() {
     let mut request = all.clone();
     request.push(literal.clone());
     assert_eq!(create_acls(&mut c, 3, &request), vec![(0, None); 6]);
-    assert_eq!(create_acls(&mut c, 3, &[literal.clone()]), vec![(0, None)]);
+    assert_eq!(
+        create_acls(&mut c, 3, std::slice::from_ref(&literal)),
+        vec![(0, None)]
+    );
     assert_eq!(query_count(&b, "SELECT count(*) FROM kafkaesque.acls"), 5);
     assert_eq!(describe_acls(&mut c, 3, any_filter()), sorted(all.clone()));
 
@@ -1298,7 +1301,7 @@ fn acls_are_created_described_by_filter_and_deleted() {
         let name = format!("v{version}");
         let mine = acl(TOPIC, &name, PREFIXED, "User:eve", "*", WRITE, ALLOW);
         assert_eq!(
-            create_acls(&mut c, version, &[mine.clone()]),
+            create_acls(&mut c, version, std::slice::from_ref(&mine)),
             vec![(0, None)]
         );
         assert_eq!(
@@ -1434,12 +1437,12 @@ fn acl_requests_are_validated_like_kafka() {
 const SHA_256: i8 = 1;
 const SHA_512: i8 = 2;
 
-/// DescribeUserScramCredentials: per user, (error code, message,
-/// [(mechanism, iterations)]), in answer order.
-fn describe_scram(
-    c: &mut RawClient,
-    users: Option<&[&str]>,
-) -> Vec<(String, i16, Option<String>, Vec<(i8, i32)>)> {
+/// One user as DescribeUserScramCredentials answers it: (user, error code,
+/// message, [(mechanism, iterations)]).
+type Described = (String, i16, Option<String>, Vec<(i8, i32)>);
+
+/// DescribeUserScramCredentials, in answer order.
+fn describe_scram(c: &mut RawClient, users: Option<&[&str]>) -> Vec<Described> {
     let request =
         kp::DescribeUserScramCredentialsRequest::default().with_users(users.map(|users| {
             users
