@@ -1,4 +1,6 @@
--- Kafkaesque schema, version 1.
+-- Kafkaesque schema, version 2 (version 1 plus `acls` and
+-- `scram_credentials`; applying this file upgrades a version-1 database in
+-- place).
 --
 -- Apply by hand:   psql "postgres://postgres@127.0.0.1:5432/postgres" -f schema.sql
 -- or let the broker apply its bundled copy:   kafkaesque --init-schema
@@ -222,7 +224,49 @@ CREATE TABLE IF NOT EXISTS kafkaesque.committed_offsets (
 );
 CREATE INDEX IF NOT EXISTS committed_offsets_topic ON kafkaesque.committed_offsets (topic);
 
-INSERT INTO kafkaesque.schema_version (version) VALUES (1)
+-- ACL bindings (CreateAcls, DescribeAcls, DeleteAcls), one row per binding.
+-- Stored and administered, not enforced: the Kafka listener does not
+-- authenticate clients (no SASL) yet. The codes are Kafka's:
+--   resource_type   2 topic, 3 group, 4 cluster, 5 transactional id,
+--                   6 delegation token, 7 user
+--   pattern_type    3 literal, 4 prefixed (resource_name is a prefix)
+--   operation       2 all, 3 read, 4 write, 5 create, 6 delete, 7 alter,
+--                   8 describe, 9 cluster action, 10 describe configs,
+--                   11 alter configs, 12 idempotent write, 13 create tokens,
+--                   14 describe tokens, 15 two-phase commit
+--   permission_type 2 deny, 3 allow
+CREATE TABLE IF NOT EXISTS kafkaesque.acls (
+    resource_type   smallint NOT NULL,
+    resource_name   text NOT NULL,
+    pattern_type    smallint NOT NULL,
+    -- "Type:name", e.g. 'User:alice'.
+    principal       text NOT NULL,
+    -- A host, or '*' for every host.
+    host            text NOT NULL,
+    operation       smallint NOT NULL,
+    permission_type smallint NOT NULL,
+    created_at      timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (resource_type, resource_name, pattern_type, principal, host,
+                 operation, permission_type)
+);
+
+-- SCRAM credentials (AlterUserScramCredentials), one row per user and
+-- mechanism (1 = SCRAM-SHA-256, 2 = SCRAM-SHA-512). As in Kafka, only what a
+-- SCRAM server needs is kept: StoredKey = H(HMAC(SaltedPassword, "Client
+-- Key")) and ServerKey = HMAC(SaltedPassword, "Server Key"), never the
+-- password nor the salted password. Not used to authenticate until SASL.
+CREATE TABLE IF NOT EXISTS kafkaesque.scram_credentials (
+    user_name  text NOT NULL,
+    mechanism  smallint NOT NULL,
+    salt       bytea NOT NULL,
+    stored_key bytea NOT NULL,
+    server_key bytea NOT NULL,
+    iterations integer NOT NULL,
+    updated_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (user_name, mechanism)
+);
+
+INSERT INTO kafkaesque.schema_version (version) VALUES (2)
 ON CONFLICT (singleton) DO UPDATE
 SET version = GREATEST(kafkaesque.schema_version.version, EXCLUDED.version),
     applied_at = now();

@@ -21,6 +21,8 @@
 //! - [`topic_config`]: every topic config, validation, and what a topic's
 //!   configs resolve to; [`resource_configs`]: broker and group configs and
 //!   the dynamic values set on them.
+//! - [`acl`]: ACL bindings, their validation and filter matching;
+//!   [`scram`]: SCRAM credentials and the keys kept of them.
 //! - [`log_cleaner`]: the background thread applying retention and
 //!   compaction.
 //! - [`metrics`]: counters and gauges any module feeds;
@@ -28,6 +30,7 @@
 //!
 //! `src/main.rs` wires them together.
 
+pub mod acl;
 pub mod broker;
 pub mod config;
 pub mod connection;
@@ -40,6 +43,7 @@ pub mod notifier;
 pub mod pool;
 pub mod protocol;
 pub mod resource_configs;
+pub mod scram;
 pub mod server;
 pub mod shutdown;
 pub mod storage;

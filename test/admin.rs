@@ -9,7 +9,7 @@
 
 mod common;
 
-use common::{block_on, Broker};
+use common::{block_on, Broker, RawClient};
 use kafka_protocol::messages::{self as kp, RequestHeader, ResponseHeader, TopicName};
 use kafka_protocol::protocol::{Decodable, Encodable, HeaderVersion, Request, StrBytes};
 use rdkafka::admin::{
@@ -991,5 +991,724 @@ fn log_dirs_leaders_reassignments_quotas_and_topic_partitions() {
     assert_eq!(
         (cursor.topic_name.as_str(), cursor.partition_index),
         ("sized", 2)
+    );
+}
+
+// ---------------------------------------------------------------------------
+// ACLs and SCRAM credentials. rdkafka exposes neither, so these go over the
+// wire with the raw client of `test/common` (kafka-protocol encodes and
+// decodes, and checks nothing is left over).
+
+/// ACL codes (Kafka's `ResourceType`, `PatternType`, `AclOperation`,
+/// `AclPermissionType`).
+const ANY: i8 = 1;
+const TOPIC: i8 = 2;
+const GROUP: i8 = 3;
+const CLUSTER: i8 = 4;
+const MATCH: i8 = 2;
+const LITERAL: i8 = 3;
+const PREFIXED: i8 = 4;
+const READ: i8 = 3;
+const WRITE: i8 = 4;
+const DESCRIBE: i8 = 8;
+const DENY: i8 = 2;
+const ALLOW: i8 = 3;
+
+/// An ACL binding as the tests compare them: (resource type, name, pattern
+/// type, principal, host, operation, permission type).
+type Acl = (i8, String, i8, String, String, i8, i8);
+
+fn acl(rt: i8, name: &str, pt: i8, principal: &str, host: &str, op: i8, perm: i8) -> Acl {
+    (rt, name.into(), pt, principal.into(), host.into(), op, perm)
+}
+
+fn creation(a: &Acl) -> kp::create_acls_request::AclCreation {
+    kp::create_acls_request::AclCreation::default()
+        .with_resource_type(a.0)
+        .with_resource_name(s(&a.1))
+        .with_resource_pattern_type(a.2)
+        .with_principal(s(&a.3))
+        .with_host(s(&a.4))
+        .with_operation(a.5)
+        .with_permission_type(a.6)
+}
+
+/// CreateAcls at `version`: (error code, message) per creation.
+fn create_acls(c: &mut RawClient, version: i16, acls: &[Acl]) -> Vec<(i16, Option<String>)> {
+    let request =
+        kp::CreateAclsRequest::default().with_creations(acls.iter().map(creation).collect());
+    c.send(&request, version)
+        .results
+        .iter()
+        .map(|r| {
+            (
+                r.error_code,
+                r.error_message.as_ref().map(|m| m.to_string()),
+            )
+        })
+        .collect()
+}
+
+/// A filter: (resource type, name, pattern type, principal, host,
+/// operation, permission type); `None` strings match anything.
+type Filter<'a> = (
+    i8,
+    Option<&'a str>,
+    i8,
+    Option<&'a str>,
+    Option<&'a str>,
+    i8,
+    i8,
+);
+
+fn any_filter() -> Filter<'static> {
+    (ANY, None, ANY, None, None, ANY, ANY)
+}
+
+/// DescribeAcls at `version`: every binding, sorted, after checking the
+/// response groups them by pattern with each pattern once.
+fn describe_acls(c: &mut RawClient, version: i16, f: Filter<'_>) -> Vec<Acl> {
+    let request = kp::DescribeAclsRequest::default()
+        .with_resource_type_filter(f.0)
+        .with_resource_name_filter(f.1.map(s))
+        .with_pattern_type_filter(f.2)
+        .with_principal_filter(f.3.map(s))
+        .with_host_filter(f.4.map(s))
+        .with_operation(f.5)
+        .with_permission_type(f.6);
+    let response = c.send(&request, version);
+    assert_eq!(response.error_code, 0, "{:?}", response.error_message);
+    let patterns: Vec<(i8, String, i8)> = response
+        .resources
+        .iter()
+        .map(|r| (r.resource_type, r.resource_name.to_string(), r.pattern_type))
+        .collect();
+    let mut unique = patterns.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(
+        unique.len(),
+        patterns.len(),
+        "a pattern listed twice: {patterns:?}"
+    );
+    let mut acls: Vec<Acl> = response
+        .resources
+        .iter()
+        .flat_map(|r| {
+            r.acls.iter().map(move |a| {
+                (
+                    r.resource_type,
+                    r.resource_name.to_string(),
+                    r.pattern_type,
+                    a.principal.to_string(),
+                    a.host.to_string(),
+                    a.operation,
+                    a.permission_type,
+                )
+            })
+        })
+        .collect();
+    acls.sort();
+    acls
+}
+
+/// DeleteAcls at `version`: per filter, the error code and message and the
+/// matched bindings, sorted.
+fn delete_acls(
+    c: &mut RawClient,
+    version: i16,
+    filters: &[Filter<'_>],
+) -> Vec<(i16, Option<String>, Vec<Acl>)> {
+    let request = kp::DeleteAclsRequest::default().with_filters(
+        filters
+            .iter()
+            .map(|f| {
+                kp::delete_acls_request::DeleteAclsFilter::default()
+                    .with_resource_type_filter(f.0)
+                    .with_resource_name_filter(f.1.map(s))
+                    .with_pattern_type_filter(f.2)
+                    .with_principal_filter(f.3.map(s))
+                    .with_host_filter(f.4.map(s))
+                    .with_operation(f.5)
+                    .with_permission_type(f.6)
+            })
+            .collect(),
+    );
+    c.send(&request, version)
+        .filter_results
+        .iter()
+        .map(|r| {
+            let mut acls: Vec<Acl> = r
+                .matching_acls
+                .iter()
+                .map(|a| {
+                    assert_eq!((a.error_code, &a.error_message), (0, &None));
+                    (
+                        a.resource_type,
+                        a.resource_name.to_string(),
+                        a.pattern_type,
+                        a.principal.to_string(),
+                        a.host.to_string(),
+                        a.operation,
+                        a.permission_type,
+                    )
+                })
+                .collect();
+            acls.sort();
+            (
+                r.error_code,
+                r.error_message.as_ref().map(|m| m.to_string()),
+                acls,
+            )
+        })
+        .collect()
+}
+
+/// A filter on the resource pattern only.
+fn by_name(rt: i8, name: &str, pt: i8) -> Filter<'_> {
+    (rt, Some(name), pt, None, None, ANY, ANY)
+}
+
+fn sorted(mut acls: Vec<Acl>) -> Vec<Acl> {
+    acls.sort();
+    acls
+}
+
+fn query_count(b: &Broker, sql: &str) -> i64 {
+    b.db.connect().query_one(sql, &[]).unwrap().get(0)
+}
+
+#[test]
+fn acls_are_created_described_by_filter_and_deleted() {
+    let b = start_broker();
+    let mut c = RawClient::connect(&b);
+    let literal = acl(TOPIC, "orders-eu", LITERAL, "User:alice", "*", READ, ALLOW);
+    let prefix = acl(TOPIC, "orders", PREFIXED, "User:bob", "*", WRITE, ALLOW);
+    let wildcard = acl(TOPIC, "*", LITERAL, "User:carol", "*", DESCRIBE, ALLOW);
+    let longer_prefix = acl(TOPIC, "orders-eu-1", PREFIXED, "User:dave", "*", READ, DENY);
+    let group = acl(
+        GROUP,
+        "orders-eu",
+        LITERAL,
+        "User:alice",
+        "10.0.0.1",
+        READ,
+        ALLOW,
+    );
+    let all = vec![
+        literal.clone(),
+        prefix.clone(),
+        wildcard.clone(),
+        longer_prefix.clone(),
+        group.clone(),
+    ];
+    // The same binding twice, in one request and in the next: stored once.
+    let mut request = all.clone();
+    request.push(literal.clone());
+    assert_eq!(create_acls(&mut c, 3, &request), vec![(0, None); 6]);
+    assert_eq!(
+        create_acls(&mut c, 3, std::slice::from_ref(&literal)),
+        vec![(0, None)]
+    );
+    assert_eq!(query_count(&b, "SELECT count(*) FROM kafkaesque.acls"), 5);
+    assert_eq!(describe_acls(&mut c, 3, any_filter()), sorted(all.clone()));
+
+    // LITERAL and PREFIXED filters find that exact pattern.
+    assert_eq!(
+        describe_acls(&mut c, 3, by_name(TOPIC, "orders-eu", LITERAL)),
+        vec![literal.clone()]
+    );
+    assert_eq!(
+        describe_acls(&mut c, 3, by_name(TOPIC, "orders", PREFIXED)),
+        vec![prefix.clone()]
+    );
+    assert!(describe_acls(&mut c, 3, by_name(TOPIC, "orders", LITERAL)).is_empty());
+    // MATCH finds what applies to the topic: its literal, the wildcard and
+    // the prefixes of its name; not a longer prefix nor another type.
+    assert_eq!(
+        describe_acls(&mut c, 3, by_name(TOPIC, "orders-eu", MATCH)),
+        sorted(vec![literal.clone(), prefix.clone(), wildcard.clone()])
+    );
+    assert_eq!(
+        describe_acls(&mut c, 3, by_name(TOPIC, "orders-eu-1x", MATCH)),
+        sorted(vec![
+            prefix.clone(),
+            wildcard.clone(),
+            longer_prefix.clone()
+        ])
+    );
+    // ANY compares names exactly, whatever the type and pattern.
+    assert_eq!(
+        describe_acls(&mut c, 3, by_name(ANY, "orders-eu", ANY)),
+        sorted(vec![literal.clone(), group.clone()])
+    );
+    // Entry fields narrow it.
+    assert_eq!(
+        describe_acls(
+            &mut c,
+            3,
+            (
+                ANY,
+                None,
+                ANY,
+                Some("User:alice"),
+                Some("10.0.0.1"),
+                ANY,
+                ANY
+            )
+        ),
+        vec![group.clone()]
+    );
+    assert_eq!(
+        describe_acls(&mut c, 3, (TOPIC, None, ANY, None, None, READ, DENY)),
+        vec![longer_prefix.clone()]
+    );
+    // An operation code Kafka does not know matches nothing.
+    assert!(describe_acls(&mut c, 3, (ANY, None, ANY, None, None, 99, ANY)).is_empty());
+
+    // Each filter reports what it matched; a binding two filters match is
+    // reported under both and deleted once.
+    let deleted = delete_acls(
+        &mut c,
+        3,
+        &[
+            by_name(TOPIC, "orders-eu", MATCH),
+            (ANY, None, ANY, Some("User:alice"), None, ANY, ANY),
+            by_name(GROUP, "nothing-here", LITERAL),
+        ],
+    );
+    assert_eq!(
+        deleted,
+        vec![
+            (
+                0,
+                None,
+                sorted(vec![literal.clone(), prefix.clone(), wildcard.clone()])
+            ),
+            (0, None, sorted(vec![literal.clone(), group.clone()])),
+            (0, None, vec![]),
+        ]
+    );
+    assert_eq!(
+        describe_acls(&mut c, 3, any_filter()),
+        vec![longer_prefix.clone()]
+    );
+    assert_eq!(query_count(&b, "SELECT count(*) FROM kafkaesque.acls"), 1);
+
+    // Every advertised version round-trips (v1 and v2 are the non-flexible
+    // and first flexible encodings).
+    for version in 1..=3 {
+        let name = format!("v{version}");
+        let mine = acl(TOPIC, &name, PREFIXED, "User:eve", "*", WRITE, ALLOW);
+        assert_eq!(
+            create_acls(&mut c, version, std::slice::from_ref(&mine)),
+            vec![(0, None)]
+        );
+        assert_eq!(
+            describe_acls(
+                &mut c,
+                version,
+                by_name(TOPIC, &format!("{name}-topic"), MATCH)
+            ),
+            vec![mine.clone()]
+        );
+        assert_eq!(
+            delete_acls(&mut c, version, &[by_name(TOPIC, &name, PREFIXED)]),
+            vec![(0, None, vec![mine])]
+        );
+    }
+    assert_eq!(describe_acls(&mut c, 1, any_filter()), vec![longer_prefix]);
+}
+
+#[test]
+fn acl_requests_are_validated_like_kafka() {
+    let b = start_broker();
+    let mut c = RawClient::connect(&b);
+    let ok = acl(TOPIC, "t", LITERAL, "User:a", "*", READ, ALLOW);
+    let with = |f: &dyn Fn(&mut Acl)| {
+        let mut a = ok.clone();
+        f(&mut a);
+        a
+    };
+    let invalid = |message: &str| (42, Some(message.to_string()));
+    let results = create_acls(
+        &mut c,
+        3,
+        &[
+            with(&|a| a.0 = ANY),
+            with(&|a| a.2 = MATCH),
+            with(&|a| a.2 = ANY),
+            with(&|a| a.5 = ANY),
+            with(&|a| a.5 = 99),
+            with(&|a| a.6 = ANY),
+            with(&|a| a.1.clear()),
+            with(&|a| a.3 = "alice".into()),
+            with(&|a| a.0 = CLUSTER),
+            with(&|a| {
+                a.0 = CLUSTER;
+                a.1 = "kafka-cluster".into();
+            }),
+            ok.clone(),
+        ],
+    );
+    assert_eq!(
+        results,
+        vec![
+            invalid("Invalid resourceType ANY"),
+            invalid("Invalid patternType MATCH"),
+            invalid("Invalid patternType ANY"),
+            invalid("Invalid operation ANY"),
+            invalid("Invalid operation UNKNOWN"),
+            invalid("Invalid permissionType ANY"),
+            invalid("Invalid empty resource name"),
+            invalid("Could not parse principal from `alice` (no colon is present separating the principal type from the principal name)"),
+            invalid("The only valid name for the CLUSTER resource is kafka-cluster"),
+            (0, None),
+            (0, None),
+        ]
+    );
+    assert_eq!(query_count(&b, "SELECT count(*) FROM kafkaesque.acls"), 2);
+
+    // DeleteAcls refuses filters with unrecognised codes, one by one.
+    let deleted = delete_acls(
+        &mut c,
+        2,
+        &[
+            (99, None, ANY, None, None, ANY, ANY),
+            (ANY, None, ANY, None, None, ANY, 42),
+            (TOPIC, Some("t"), LITERAL, None, None, ANY, ANY),
+        ],
+    );
+    assert_eq!(
+        deleted,
+        vec![
+            (42, Some("Unknown patternFilter.".into()), vec![]),
+            (42, Some("Unknown entryFilter.".into()), vec![]),
+            (0, None, vec![ok.clone()]),
+        ]
+    );
+
+    // The UNKNOWN code itself does not parse: Kafka closes the connection.
+    let mut bad = RawClient::connect(&b);
+    bad.send_only(
+        &kp::CreateAclsRequest::default().with_creations(vec![creation(&with(&|a| a.6 = 0))]),
+        3,
+    );
+    assert!(
+        bad.is_closed_by_broker(),
+        "CreateAcls with UNKNOWN was answered"
+    );
+    let mut bad = RawClient::connect(&b);
+    bad.send_only(
+        &kp::DescribeAclsRequest::default()
+            .with_resource_type_filter(0)
+            .with_pattern_type_filter(ANY)
+            .with_operation(ANY)
+            .with_permission_type(ANY),
+        3,
+    );
+    assert!(
+        bad.is_closed_by_broker(),
+        "DescribeAcls with UNKNOWN was answered"
+    );
+
+    // Advertised: the ACL APIs from v1 (v0 was removed in Kafka 4.0), the
+    // SCRAM ones at v0.
+    let versions = c.send(&kp::ApiVersionsRequest::default(), 3);
+    let range = |key: i16| {
+        versions
+            .api_keys
+            .iter()
+            .find(|k| k.api_key == key)
+            .map(|k| (k.min_version, k.max_version))
+    };
+    assert_eq!(
+        [29, 30, 31, 50, 51].map(range),
+        [
+            Some((1, 3)),
+            Some((1, 3)),
+            Some((1, 3)),
+            Some((0, 0)),
+            Some((0, 0))
+        ]
+    );
+}
+
+const SHA_256: i8 = 1;
+const SHA_512: i8 = 2;
+
+/// One user as DescribeUserScramCredentials answers it: (user, error code,
+/// message, [(mechanism, iterations)]).
+type Described = (String, i16, Option<String>, Vec<(i8, i32)>);
+
+/// DescribeUserScramCredentials, in answer order.
+fn describe_scram(c: &mut RawClient, users: Option<&[&str]>) -> Vec<Described> {
+    let request =
+        kp::DescribeUserScramCredentialsRequest::default().with_users(users.map(|users| {
+            users
+                .iter()
+                .map(|u| {
+                    kp::describe_user_scram_credentials_request::UserName::default().with_name(s(u))
+                })
+                .collect()
+        }));
+    let response = c.send(&request, 0);
+    assert_eq!(response.error_code, 0, "{:?}", response.error_message);
+    response
+        .results
+        .iter()
+        .map(|r| {
+            (
+                r.user.to_string(),
+                r.error_code,
+                r.error_message.as_ref().map(|m| m.to_string()),
+                r.credential_infos
+                    .iter()
+                    .map(|i| (i.mechanism, i.iterations))
+                    .collect(),
+            )
+        })
+        .collect()
+}
+
+/// One upsertion: (user, mechanism, iterations, salt, salted password).
+type Upsertion<'a> = (&'a str, i8, i32, &'a [u8], &'a [u8]);
+
+/// AlterUserScramCredentials: per user, (error code, message), sorted by
+/// user.
+fn alter_scram(
+    c: &mut RawClient,
+    deletions: &[(&str, i8)],
+    upsertions: &[Upsertion<'_>],
+) -> Vec<(String, i16, Option<String>)> {
+    use kp::alter_user_scram_credentials_request::{
+        ScramCredentialDeletion, ScramCredentialUpsertion,
+    };
+    let request = kp::AlterUserScramCredentialsRequest::default()
+        .with_deletions(
+            deletions
+                .iter()
+                .map(|(user, mechanism)| {
+                    ScramCredentialDeletion::default()
+                        .with_name(s(user))
+                        .with_mechanism(*mechanism)
+                })
+                .collect(),
+        )
+        .with_upsertions(
+            upsertions
+                .iter()
+                .map(|(user, mechanism, iterations, salt, salted)| {
+                    ScramCredentialUpsertion::default()
+                        .with_name(s(user))
+                        .with_mechanism(*mechanism)
+                        .with_iterations(*iterations)
+                        .with_salt(bytes::Bytes::copy_from_slice(salt))
+                        .with_salted_password(bytes::Bytes::copy_from_slice(salted))
+                })
+                .collect(),
+        );
+    let mut results: Vec<(String, i16, Option<String>)> = c
+        .send(&request, 0)
+        .results
+        .iter()
+        .map(|r| {
+            (
+                r.user.to_string(),
+                r.error_code,
+                r.error_message.as_ref().map(|m| m.to_string()),
+            )
+        })
+        .collect();
+    results.sort();
+    results
+}
+
+fn ok(user: &str) -> (String, i16, Option<String>) {
+    (user.into(), 0, None)
+}
+
+fn failed(user: &str, code: i16, message: &str) -> (String, i16, Option<String>) {
+    (user.into(), code, Some(message.into()))
+}
+
+#[test]
+fn scram_credentials_are_upserted_described_and_deleted() {
+    use ring::{digest, hmac};
+
+    let b = start_broker();
+    let mut c = RawClient::connect(&b);
+    let not_there = |user: &str| {
+        (
+            user.to_string(),
+            91,
+            Some(format!(
+                "Attempt to describe a user credential that does not exist: {user}"
+            )),
+            vec![],
+        )
+    };
+    assert_eq!(
+        describe_scram(&mut c, Some(&["alice"])),
+        vec![not_there("alice")]
+    );
+    assert!(describe_scram(&mut c, None).is_empty());
+
+    let salted_256 = [0x5a; 32];
+    let salted_512 = [0xa5; 64];
+    assert_eq!(
+        alter_scram(
+            &mut c,
+            &[],
+            &[
+                ("alice", SHA_256, 8192, b"salt\0a", &salted_256),
+                ("bob", SHA_512, 4096, b"salt-b", &salted_512),
+            ]
+        ),
+        vec![ok("alice"), ok("bob")]
+    );
+    assert_eq!(
+        alter_scram(&mut c, &[], &[("alice", SHA_512, 16384, b"s", &salted_512)]),
+        vec![ok("alice")]
+    );
+
+    // Stored: the salt, StoredKey and ServerKey; never the salted password.
+    let row =
+        b.db.connect()
+            .query_one(
+                "SELECT salt, stored_key, server_key, iterations FROM kafkaesque.scram_credentials
+             WHERE user_name = 'alice' AND mechanism = 1",
+                &[],
+            )
+            .unwrap();
+    let key = hmac::Key::new(hmac::HMAC_SHA256, &salted_256);
+    let client_key = hmac::sign(&key, b"Client Key");
+    assert_eq!(row.get::<_, Vec<u8>>(0), b"salt\0a");
+    assert_eq!(
+        row.get::<_, Vec<u8>>(1),
+        digest::digest(&digest::SHA256, client_key.as_ref()).as_ref()
+    );
+    assert_eq!(
+        row.get::<_, Vec<u8>>(2),
+        hmac::sign(&key, b"Server Key").as_ref()
+    );
+    assert_eq!(row.get::<_, i32>(3), 8192);
+    let columns = query_count(
+        &b,
+        "SELECT count(*) FROM information_schema.columns
+         WHERE table_schema = 'kafkaesque' AND table_name = 'scram_credentials'
+           AND column_name LIKE '%password%'",
+    );
+    assert_eq!(columns, 0);
+
+    // Null and empty both describe everyone; a user named twice is a
+    // duplicate; each user is answered once.
+    let everyone = vec![
+        (
+            "alice".to_string(),
+            0,
+            None,
+            vec![(SHA_256, 8192), (SHA_512, 16384)],
+        ),
+        ("bob".to_string(), 0, None, vec![(SHA_512, 4096)]),
+    ];
+    assert_eq!(describe_scram(&mut c, None), everyone);
+    assert_eq!(describe_scram(&mut c, Some(&[])), everyone);
+    assert_eq!(
+        describe_scram(&mut c, Some(&["bob", "alice", "nobody", "alice"])),
+        vec![
+            everyone[1].clone(),
+            (
+                "alice".to_string(),
+                92,
+                Some(
+                    "Cannot describe SCRAM credentials for the same user twice in a single request: alice"
+                        .to_string()
+                ),
+                vec![]
+            ),
+            not_there("nobody"),
+        ]
+    );
+
+    // Refusals, each for its own user, applied around them.
+    assert_eq!(
+        alter_scram(
+            &mut c,
+            &[("nobody", SHA_256), ("bob", SHA_512), ("carol", 3)],
+            &[
+                ("bob", SHA_256, 4096, b"s", &salted_256),
+                ("few", SHA_256, 4095, b"s", &salted_256),
+                ("many", SHA_512, 16385, b"s", &salted_512),
+                ("", SHA_256, 4096, b"s", &salted_256),
+                ("empty", SHA_256, 4096, b"s", b""),
+                ("dave", SHA_256, 4096, b"s", &salted_256),
+                ("dave", SHA_512, 4096, b"s", &salted_512),
+                ("erin", SHA_256, 4096, b"s", &salted_256),
+            ]
+        ),
+        vec![
+            failed("", 93, "Username must not be empty"),
+            failed(
+                "bob",
+                92,
+                "A user credential cannot be altered twice in the same request"
+            ),
+            failed("carol", 33, "Unknown SCRAM mechanism"),
+            failed(
+                "dave",
+                92,
+                "A user credential cannot be altered twice in the same request"
+            ),
+            ("empty".to_string(), -1, None),
+            ok("erin"),
+            failed("few", 93, "Too few iterations"),
+            failed("many", 93, "Too many iterations"),
+            failed(
+                "nobody",
+                91,
+                "Attempt to delete a user credential that does not exist"
+            ),
+        ]
+    );
+    // bob was named twice: neither his deletion nor his upsertion happened.
+    assert_eq!(
+        describe_scram(&mut c, None),
+        vec![
+            everyone[0].clone(),
+            everyone[1].clone(),
+            ("erin".to_string(), 0, None, vec![(SHA_256, 4096)]),
+        ]
+    );
+
+    // Deleting one mechanism keeps the other; deleting the last one makes
+    // the user unknown again.
+    assert_eq!(
+        alter_scram(&mut c, &[("alice", SHA_256), ("erin", SHA_256)], &[]),
+        vec![ok("alice"), ok("erin")]
+    );
+    assert_eq!(
+        describe_scram(&mut c, Some(&["alice"])),
+        vec![("alice".to_string(), 0, None, vec![(SHA_512, 16384)])]
+    );
+    assert_eq!(
+        alter_scram(&mut c, &[("alice", SHA_256)], &[]),
+        vec![failed(
+            "alice",
+            91,
+            "Attempt to delete a user credential that does not exist"
+        )]
+    );
+    assert_eq!(
+        alter_scram(&mut c, &[("alice", SHA_512)], &[]),
+        vec![ok("alice")]
+    );
+    assert_eq!(
+        describe_scram(&mut c, Some(&["alice"])),
+        vec![not_there("alice")]
+    );
+    assert_eq!(
+        query_count(&b, "SELECT count(*) FROM kafkaesque.scram_credentials"),
+        1
     );
 }

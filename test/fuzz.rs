@@ -429,6 +429,71 @@ fn request_seeds(key: ApiKey, version: i16) -> Vec<Vec<u8>> {
         ApiKey::DescribeTopicPartitions => {
             vec![enc(kp::DescribeTopicPartitionsRequest::default(), version)]
         }
+        // ACL requests with an UNKNOWN (0) code do not parse, as in Kafka:
+        // the seeds carry real codes.
+        ApiKey::CreateAcls => vec![
+            enc(kp::CreateAclsRequest::default(), version),
+            enc(
+                kp::CreateAclsRequest::default().with_creations(vec![
+                    kp::create_acls_request::AclCreation::default()
+                        .with_resource_type(2)
+                        .with_resource_name(s("orders"))
+                        .with_resource_pattern_type(4)
+                        .with_principal(s("User:alice"))
+                        .with_host(s("*"))
+                        .with_operation(3)
+                        .with_permission_type(3),
+                ]),
+                version,
+            ),
+        ],
+        ApiKey::DescribeAcls => vec![enc(
+            kp::DescribeAclsRequest::default()
+                .with_resource_type_filter(2)
+                .with_resource_name_filter(Some(s("orders")))
+                .with_pattern_type_filter(2)
+                .with_operation(1)
+                .with_permission_type(1),
+            version,
+        )],
+        ApiKey::DeleteAcls => vec![enc(
+            kp::DeleteAclsRequest::default().with_filters(vec![
+                kp::delete_acls_request::DeleteAclsFilter::default()
+                    .with_resource_type_filter(1)
+                    .with_pattern_type_filter(1)
+                    .with_principal_filter(Some(s("User:alice")))
+                    .with_operation(1)
+                    .with_permission_type(1),
+            ]),
+            version,
+        )],
+        ApiKey::DescribeUserScramCredentials => vec![
+            enc(kp::DescribeUserScramCredentialsRequest::default(), version),
+            enc(
+                kp::DescribeUserScramCredentialsRequest::default().with_users(Some(vec![
+                    kp::describe_user_scram_credentials_request::UserName::default()
+                        .with_name(s("alice")),
+                ])),
+                version,
+            ),
+        ],
+        ApiKey::AlterUserScramCredentials => vec![enc(
+            kp::AlterUserScramCredentialsRequest::default()
+                .with_deletions(vec![
+                    kp::alter_user_scram_credentials_request::ScramCredentialDeletion::default()
+                        .with_name(s("bob"))
+                        .with_mechanism(2),
+                ])
+                .with_upsertions(vec![
+                    kp::alter_user_scram_credentials_request::ScramCredentialUpsertion::default()
+                        .with_name(s("alice"))
+                        .with_mechanism(1)
+                        .with_iterations(4096)
+                        .with_salt(bytes::Bytes::from_static(b"salt"))
+                        .with_salted_password(bytes::Bytes::from_static(&[7; 32])),
+                ]),
+            version,
+        )],
         _ => Vec::new(),
     };
     seeds.into_iter().flatten().collect()

@@ -768,3 +768,55 @@ fn group_apis_refuse_bad_input_like_kafka() {
     assert_eq!(first.error_code, 79, "MEMBER_ID_REQUIRED");
     assert!(first.member_id.starts_with("raw-test-"));
 }
+
+/// A DeleteGroups sent once the last member's session has run out finds
+/// the group Empty, as on Kafka (whose timers fire on time), not up to a
+/// ticker round later. librdkafka's admin test 0081 deletes its static
+/// members' groups exactly one session timeout after closing them.
+#[test]
+fn a_group_is_deletable_as_soon_as_its_last_session_expires() {
+    use kafka_protocol::messages::*;
+    use kafka_protocol::protocol::StrBytes;
+
+    let broker = Broker::start_with(&[
+        "--log-level",
+        "warn",
+        "--group-min-session-timeout-ms",
+        "500",
+    ]);
+    let address = broker.addr();
+    let s = |text: &str| StrBytes::from_string(text.to_string());
+    let session = Duration::from_millis(500);
+    for round in 0..5 {
+        let group = format!("expiring-{round}");
+        // A static member (KIP-345) joins without MEMBER_ID_REQUIRED.
+        let mut protocol = join_group_request::JoinGroupRequestProtocol::default();
+        protocol.name = s("range");
+        protocol.metadata = bytes::Bytes::from_static(&[0, 0, 0, 0, 0, 0]);
+        let mut join = JoinGroupRequest::default();
+        join.group_id = s(&group).into();
+        join.group_instance_id = Some(s("instance-1"));
+        join.session_timeout_ms = session.as_millis() as i32;
+        join.rebalance_timeout_ms = 10_000;
+        join.protocol_type = s("consumer");
+        join.protocols = vec![protocol];
+        let joined = raw::call::<_, JoinGroupResponse>(&address, 11, 5, false, &join);
+        assert_eq!(joined.error_code, 0, "join");
+        let mut sync = SyncGroupRequest::default();
+        sync.group_id = s(&group).into();
+        sync.generation_id = joined.generation_id;
+        sync.member_id = joined.member_id.clone();
+        sync.group_instance_id = Some(s("instance-1"));
+        let synced = raw::call::<_, SyncGroupResponse>(&address, 14, 3, false, &sync);
+        assert_eq!(synced.error_code, 0, "sync");
+        // The session was last renewed before the sync answer came back.
+        std::thread::sleep(session);
+        let mut delete = DeleteGroupsRequest::default();
+        delete.groups_names = vec![s(&group).into()];
+        let deleted = raw::call::<_, DeleteGroupsResponse>(&address, 42, 2, true, &delete);
+        assert_eq!(
+            deleted.results[0].error_code, 0,
+            "round {round}: the group is not empty one session timeout after its last sign of life"
+        );
+    }
+}

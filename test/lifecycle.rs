@@ -75,6 +75,134 @@ fn missing_schema_is_one_clear_line() {
     assert!(!exists, "schema created without --init-schema");
 }
 
+/// A database holding schema version 1, with a topic in it.
+fn version_1_database() -> TestDb {
+    let db = TestDb::create();
+    let mut sql = db.connect();
+    sql.batch_execute(include_str!("fixtures/schema-v1.sql"))
+        .expect("applying the version-1 schema");
+    sql.batch_execute(
+        "WITH t AS (INSERT INTO kafkaesque.topics (name, partition_count)
+                    VALUES ('kept', 1) RETURNING topic_id)
+         INSERT INTO kafkaesque.partitions (topic_id, partition) SELECT topic_id, 0 FROM t",
+    )
+    .expect("a topic in the version-1 schema");
+    db
+}
+
+/// Starts the broker with `args`, waits until it listens on `listener`,
+/// stops it; returns its stderr.
+fn start_then_stop(args: &[&str], listener: &str) -> String {
+    let log_path = std::env::temp_dir().join(format!(
+        "kafkaesque-start-{}.log",
+        listener.replace([':', '.'], "_")
+    ));
+    let log = std::fs::File::create(&log_path).expect("log file");
+    let mut child = broker_command()
+        .args(args)
+        .args(["--listener", listener])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .expect("spawn kafkaesque");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while std::net::TcpStream::connect(listener).is_err() {
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!(
+                "kafkaesque exited ({status}):\n{}",
+                std::fs::read_to_string(&log_path).unwrap_or_default()
+            );
+        }
+        assert!(Instant::now() < deadline, "kafkaesque did not start");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    let stderr = std::fs::read_to_string(&log_path).unwrap_or_default();
+    let _ = std::fs::remove_file(&log_path);
+    stderr
+}
+
+fn schema_version(db: &TestDb) -> i32 {
+    db.connect()
+        .query_one("SELECT version FROM kafkaesque.schema_version", &[])
+        .unwrap()
+        .get(0)
+}
+
+/// A version-1 database: the broker refuses it with one line saying what
+/// to do; applying today's schema.sql (twice: it is idempotent) upgrades it
+/// in place, keeping what was there; then the broker starts.
+#[test]
+fn a_version_1_schema_is_upgraded_by_applying_schema_sql_again() {
+    let db = version_1_database();
+    let url = db.url();
+    let listener = format!("127.0.0.1:{}", free_port());
+    let (ok, stderr) = run_to_exit(&["--listener", &listener, "--database-url", &url]);
+    assert!(!ok, "started on a version-1 schema");
+    let lines: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.contains("is version 1, this broker needs 2"))
+        .collect();
+    assert_eq!(lines.len(), 1, "{stderr}");
+    assert!(
+        lines[0].contains("--init-schema")
+            && lines[0].contains("psql")
+            && lines[0].contains("-f schema.sql"),
+        "{}",
+        lines[0]
+    );
+    assert_eq!(schema_version(&db), 1, "the refusal changed the schema");
+
+    let mut sql = db.connect();
+    for _ in 0..2 {
+        let mut tx = sql.transaction().unwrap();
+        tx.batch_execute(include_str!("../schema.sql"))
+            .expect("applying schema.sql over version 1");
+        tx.commit().unwrap();
+    }
+    assert_eq!(schema_version(&db), 2);
+    let tables: i64 = sql
+        .query_one(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'kafkaesque'
+             AND table_name IN ('acls', 'scram_credentials')",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(tables, 2);
+    let kept: i64 = sql
+        .query_one(
+            "SELECT count(*) FROM kafkaesque.topics WHERE name = 'kept'",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(kept, 1, "the upgrade lost a topic");
+
+    let listener = format!("127.0.0.1:{}", free_port());
+    let stderr = start_then_stop(&["--database-url", &url], &listener);
+    assert!(stderr.contains("schema v2"), "{stderr}");
+}
+
+/// `--init-schema` upgrades a version-1 database in place too.
+#[test]
+fn init_schema_upgrades_a_version_1_schema() {
+    let db = version_1_database();
+    let url = db.url();
+    let listener = format!("127.0.0.1:{}", free_port());
+    let stderr = start_then_stop(&["--init-schema", "--database-url", &url], &listener);
+    assert!(stderr.contains("applied schema version 2"), "{stderr}");
+    assert_eq!(schema_version(&db), 2);
+    let acls: i64 = db
+        .connect()
+        .query_one("SELECT count(*) FROM kafkaesque.acls", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(acls, 0);
+}
+
 #[test]
 fn port_in_use_is_a_clear_line() {
     let db = TestDb::create();

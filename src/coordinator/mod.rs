@@ -387,6 +387,13 @@ impl GroupCoordinator {
             return Err(ErrorCode::GroupIdNotFound);
         };
         let mut group = slot.lock();
+        // Deadlines already past count now, not at the ticker's next round
+        // (up to a TICK later): Kafka's timers fire on time, so a member
+        // whose session has expired is gone by the time a DeleteGroups
+        // sent after that arrives.
+        if group.tick(Instant::now(), &self.config) {
+            self.changed(&slot, &mut group);
+        }
         match group.state {
             GroupState::Dead => Err(ErrorCode::GroupIdNotFound),
             GroupState::Empty => {

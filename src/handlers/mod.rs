@@ -7,18 +7,23 @@
 //! the pool, and builds its response; none of them touches bytes or SQL.
 
 mod alter_configs;
+mod alter_user_scram_credentials;
 mod api_versions;
+mod create_acls;
 mod create_partitions;
 mod create_topics;
+mod delete_acls;
 mod delete_groups;
 mod delete_records;
 mod delete_topics;
+mod describe_acls;
 mod describe_client_quotas;
 mod describe_cluster;
 mod describe_configs;
 mod describe_groups;
 mod describe_log_dirs;
 mod describe_topic_partitions;
+mod describe_user_scram_credentials;
 mod elect_leaders;
 mod fetch;
 mod find_coordinator;
@@ -306,6 +311,15 @@ fn route(ctx: &Ctx<'_>, request: Request) -> Routed {
         }
         Request::DescribeTopicPartitions(request) => {
             respond!(describe_topic_partitions::handle(ctx, request))
+        }
+        Request::CreateAcls(request) => respond!(create_acls::handle(ctx, request)),
+        Request::DescribeAcls(request) => respond!(describe_acls::handle(ctx, request)),
+        Request::DeleteAcls(request) => respond!(delete_acls::handle(ctx, request)),
+        Request::DescribeUserScramCredentials(request) => {
+            respond!(describe_user_scram_credentials::handle(ctx, request))
+        }
+        Request::AlterUserScramCredentials(request) => {
+            respond!(alter_user_scram_credentials::handle(ctx, request))
         }
     }
 }

@@ -7,8 +7,10 @@
 //! - [`configs`]: configs changed at run time (topics, brokers, groups).
 //! - [`log`]: appending records (group commit) and reading them back.
 //! - [`groups`]: consumer groups and their committed offsets.
+//! - [`acls`]: ACL bindings; [`scram`]: SCRAM credentials.
 //! - [`tls`]: the `--database-url`, `sslmode` and TLS to PostgreSQL.
 
+pub mod acls;
 pub mod cleaner;
 pub mod configs;
 pub mod copy;
@@ -16,6 +18,7 @@ pub mod groups;
 pub mod log;
 pub mod producers;
 pub mod schema;
+pub mod scram;
 pub mod tls;
 pub mod topics;
 pub mod transactions;

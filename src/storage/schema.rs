@@ -6,7 +6,7 @@ use super::{Db, StorageError};
 pub const SCHEMA_SQL: &str = include_str!("../../schema.sql");
 
 /// The version `schema.sql` writes into `kafkaesque.schema_version`.
-pub const SCHEMA_VERSION: i32 = 1;
+pub const SCHEMA_VERSION: i32 = 2;
 
 /// What the start-up check found.
 #[derive(Debug, PartialEq, Eq)]

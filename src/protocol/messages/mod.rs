@@ -14,12 +14,16 @@
 pub mod add_offsets_to_txn;
 pub mod add_partitions_to_txn;
 pub mod alter_configs;
+pub mod alter_user_scram_credentials;
 pub mod api_versions;
+pub mod create_acls;
 pub mod create_partitions;
 pub mod create_topics;
+pub mod delete_acls;
 pub mod delete_groups;
 pub mod delete_records;
 pub mod delete_topics;
+pub mod describe_acls;
 pub mod describe_client_quotas;
 pub mod describe_cluster;
 pub mod describe_configs;
@@ -28,6 +32,7 @@ pub mod describe_log_dirs;
 pub mod describe_producers;
 pub mod describe_topic_partitions;
 pub mod describe_transactions;
+pub mod describe_user_scram_credentials;
 pub mod elect_leaders;
 pub mod end_txn;
 pub mod fetch;
@@ -82,12 +87,16 @@ requests! {
     AddOffsetsToTxn => add_offsets_to_txn::AddOffsetsToTxnRequest,
     AddPartitionsToTxn => add_partitions_to_txn::AddPartitionsToTxnRequest,
     AlterConfigs => alter_configs::AlterConfigsRequest,
+    AlterUserScramCredentials => alter_user_scram_credentials::AlterUserScramCredentialsRequest,
     ApiVersions => api_versions::ApiVersionsRequest,
+    CreateAcls => create_acls::CreateAclsRequest,
     CreatePartitions => create_partitions::CreatePartitionsRequest,
     CreateTopics => create_topics::CreateTopicsRequest,
+    DeleteAcls => delete_acls::DeleteAclsRequest,
     DeleteGroups => delete_groups::DeleteGroupsRequest,
     DeleteRecords => delete_records::DeleteRecordsRequest,
     DeleteTopics => delete_topics::DeleteTopicsRequest,
+    DescribeAcls => describe_acls::DescribeAclsRequest,
     DescribeClientQuotas => describe_client_quotas::DescribeClientQuotasRequest,
     DescribeCluster => describe_cluster::DescribeClusterRequest,
     DescribeConfigs => describe_configs::DescribeConfigsRequest,
@@ -96,6 +105,7 @@ requests! {
     DescribeProducers => describe_producers::DescribeProducersRequest,
     DescribeTopicPartitions => describe_topic_partitions::DescribeTopicPartitionsRequest,
     DescribeTransactions => describe_transactions::DescribeTransactionsRequest,
+    DescribeUserScramCredentials => describe_user_scram_credentials::DescribeUserScramCredentialsRequest,
     ElectLeaders => elect_leaders::ElectLeadersRequest,
     EndTxn => end_txn::EndTxnRequest,
     Fetch => fetch::FetchRequest,
