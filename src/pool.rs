@@ -59,7 +59,7 @@ pub struct Pool {
 
 impl Pool {
     /// Starts `size` task workers and the append workers. Each connects to
-    /// `url` lazily (on its first job) and again after any connection
+    /// `url` as it starts, and again (on its next job) after any connection
     /// failure. How long jobs wait for a worker goes to `metrics`.
     pub fn start(url: &str, size: usize, metrics: Arc<Metrics>) -> Pool {
         let (task_tx, task_rx) = unbounded::<Queued<Task>>();
@@ -181,6 +181,14 @@ impl Connection {
         }
     }
 
+    /// Connects before the first job arrives: a connection (with its TLS
+    /// handshake) costs tens of milliseconds, which the first request a
+    /// worker serves should not pay. A failure here is only remembered;
+    /// the first job tries again.
+    fn warm_up(&mut self) {
+        let _ = self.get();
+    }
+
     fn get(&mut self) -> Result<&mut Db, StorageError> {
         if self.db.as_ref().is_some_and(Db::is_closed) {
             log::warn!("database connection lost; reconnecting");
@@ -237,6 +245,7 @@ fn waited<T>(metrics: &Metrics, queued: Queued<T>) -> T {
 
 fn task_loop(url: &str, tasks: &Receiver<Queued<Task>>, metrics: &Metrics) {
     let mut conn = connection(url);
+    conn.warm_up();
     while let Ok(queued) = tasks.recv() {
         let task = waited(metrics, queued);
         conn.guard(task);
@@ -245,6 +254,7 @@ fn task_loop(url: &str, tasks: &Receiver<Queued<Task>>, metrics: &Metrics) {
 
 fn append_loop(url: &str, appends: &Receiver<Queued<AppendJob>>, metrics: &Metrics) {
     let mut conn = connection(url);
+    conn.warm_up();
     while let Ok(first) = appends.recv() {
         let mut group = vec![waited(metrics, first)];
         while group.len() < MAX_GROUP_COMMIT {
