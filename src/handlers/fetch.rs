@@ -252,13 +252,9 @@ fn read_all(
         })?;
         reads.push((index, job));
     }
-    let mut results = Vec::with_capacity(reads.len());
+    let mut total = 0;
     for (index, job) in reads {
         let (records, aborted) = crate::pool::wait(&job)?;
-        results.push((index, records, aborted));
-    }
-    let mut total = 0;
-    for (index, records, aborted) in results {
         let slot = &slots[index];
         total += records.len();
         let answer = &mut responses[slot.topic_index].partitions[slot.partition_index];
