@@ -8,6 +8,7 @@ use kafkaesque::metrics::Metrics;
 use kafkaesque::metrics_endpoint;
 use kafkaesque::notifier::Notifier;
 use kafkaesque::pool::Pool;
+use kafkaesque::read_ahead::ReadAheadBudget;
 use kafkaesque::resource_configs::DynamicConfigs;
 use kafkaesque::server;
 use kafkaesque::shutdown::Shutdown;
@@ -106,6 +107,14 @@ fn run(config: Config) -> Result<(), String> {
             .map_err(|e| format!("cannot load dynamic configs: {e}"))?,
     );
     drop(db);
+    // Said before the listener opens: whoever sees the port accept
+    // connections can rely on these lines being in the log.
+    log::info!("kafkaesque {VERSION} (commit {GIT_COMMIT})");
+    log::info!(
+        "database {shown_url}: {}, schema v{SCHEMA_VERSION}, cluster {cluster_id}; pool of {} connections",
+        if encrypted { "TLS-encrypted" } else { "not encrypted" },
+        config.pool_size,
+    );
 
     let addr = config.listener_addr()?;
     let listener = TcpListener::bind(addr).map_err(|e| {
@@ -124,12 +133,6 @@ fn run(config: Config) -> Result<(), String> {
 
     let metrics = Arc::new(Metrics::default());
     let pool = Pool::start(&url, config.pool_size, Arc::clone(&metrics));
-    log::info!("kafkaesque {VERSION} (commit {GIT_COMMIT})");
-    log::info!(
-        "database {shown_url}: {}, schema v{SCHEMA_VERSION}, cluster {cluster_id}; pool of {} connections",
-        if encrypted { "TLS-encrypted" } else { "not encrypted" },
-        config.pool_size,
-    );
     log::info!(
         "listening for Kafka clients on {bound}, advertised as {advertised_host}:{advertised_port}; node {}; at most {} connections, requests up to {} bytes",
         config.node_id,
@@ -158,6 +161,7 @@ fn run(config: Config) -> Result<(), String> {
         groups,
         shutdown: shutdown.clone(),
         connections: AtomicUsize::new(0),
+        read_ahead_budget: ReadAheadBudget::default(),
         metrics,
     });
     broker
