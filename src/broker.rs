@@ -11,6 +11,7 @@ use crate::coordinator::GroupCoordinator;
 use crate::metrics::Metrics;
 use crate::notifier::{Notifier, PartitionKey};
 use crate::pool::Pool;
+use crate::read_ahead::ReadAheadBudget;
 use crate::resource_configs::DynamicConfigs;
 use crate::shutdown::Shutdown;
 use crate::storage::topics::{PartitionRow, TopicMeta};
@@ -38,6 +39,9 @@ pub struct Broker {
     pub shutdown: Shutdown,
     /// Client connections open right now (bounded by `--max-connections`).
     pub connections: AtomicUsize,
+    /// Bounds the bytes all connections together read ahead for their
+    /// consumers ([`crate::read_ahead`]).
+    pub read_ahead_budget: ReadAheadBudget,
     /// Counters and histograms for `--metrics-listener` (shared with the
     /// pool's workers).
     pub metrics: Arc<Metrics>,

@@ -13,6 +13,8 @@
 
 use crate::broker::Broker;
 use crate::handlers::{self, Outcome};
+use crate::read_ahead::ReadAhead;
+use std::cell::RefCell;
 use std::io::{self, ErrorKind, Read, Write};
 use std::net::{Shutdown as SocketShutdown, SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
@@ -46,6 +48,8 @@ pub struct Connection<'a> {
     /// A frame read ahead while gathering Produce requests that was not
     /// one; it is served next.
     read_ahead: Option<Vec<u8>>,
+    /// Partition reads queued for this connection's next Fetch.
+    fetch_read_ahead: RefCell<ReadAhead>,
 }
 
 /// Why reading the next frame stopped.
@@ -63,6 +67,7 @@ impl<'a> Connection<'a> {
             peer,
             broker,
             read_ahead: None,
+            fetch_read_ahead: RefCell::default(),
         }
     }
 
@@ -82,7 +87,7 @@ impl<'a> Connection<'a> {
             };
             let (frames, stop) = self.gather_produces(first);
             let mut open = true;
-            for outcome in handlers::dispatch(self.broker, self.peer, &frames) {
+            for outcome in handlers::dispatch(self.broker, self.peer, &self.fetch_read_ahead, &frames) {
                 match outcome {
                     Outcome::Respond(response) => {
                         if let Err(err) = self.stream.write_all(&response) {

@@ -16,6 +16,8 @@
 //!   worker thread fed by a channel; group commit for appends.
 //! - [`storage`]: all SQL: schema check, topics, the record log.
 //! - [`notifier`]: wakes long-polling fetches when a produce commits.
+//! - [`read_ahead`]: reads queued for a consumer's next Fetch while it
+//!   decodes the last answer.
 //! - [`shutdown`]: SIGINT/SIGTERM handling and the shutdown flag.
 //! - [`config`]: the command-line flags.
 //! - [`topic_config`]: every topic config, validation, and what a topic's
@@ -42,6 +44,7 @@ pub mod metrics_endpoint;
 pub mod notifier;
 pub mod pool;
 pub mod protocol;
+pub mod read_ahead;
 pub mod resource_configs;
 pub mod scram;
 pub mod server;

@@ -115,6 +115,11 @@ pub const FETCHED_BYTES: Family = Family::counter(
     "kafkaesque_fetched_bytes_total",
     "Bytes of record batches returned to fetches, by topic.",
 );
+pub const READ_AHEAD: Family = Family::counter(
+    "kafkaesque_fetch_read_ahead_total",
+    "Partition reads queued ahead of a consumer's next Fetch (see src/read_ahead.rs), by \
+     whether that Fetch used them.",
+);
 pub const CONNECTIONS: Family =
     Family::gauge("kafkaesque_connections", "Client connections open now.");
 pub const POOL_QUEUE: Family = Family::gauge(
@@ -415,6 +420,22 @@ pub fn request_failed(metrics: &Metrics, api: &str, version: i16, error: &str) {
 pub fn produced(metrics: &Metrics, topic: &str, records: usize, bytes: usize) {
     metrics.add(&PRODUCED_RECORDS, &[("topic", topic)], records as u64);
     metrics.add(&PRODUCED_BYTES, &[("topic", topic)], bytes as u64);
+}
+
+/// Counts a read ahead the next Fetch used (the fetch handler).
+pub fn read_ahead_used(broker: &Broker) {
+    broker
+        .metrics
+        .add(&READ_AHEAD, &[("result", "used")], 1);
+}
+
+/// Counts reads ahead the next Fetch did not ask for, dropped unused.
+pub fn read_ahead_unused(broker: &Broker, reads: usize) {
+    if reads > 0 {
+        broker
+            .metrics
+            .add(&READ_AHEAD, &[("result", "unused")], reads as u64);
+    }
 }
 
 /// Counts what a fetch response carries, per topic (the fetch handler).

@@ -7,9 +7,13 @@ mod common;
 
 use common::*;
 use kafka_protocol::messages::api_versions_request::ApiVersionsRequest;
+use kafka_protocol::messages::delete_records_request::{
+    DeleteRecordsPartition, DeleteRecordsRequest, DeleteRecordsTopic,
+};
 use kafka_protocol::messages::fetch_request::{FetchPartition, FetchRequest, FetchTopic};
 use kafka_protocol::messages::{BrokerId, TopicName};
 use kafka_protocol::protocol::StrBytes;
+use kafka_protocol::records::RecordBatchDecoder;
 use rdkafka::producer::BaseRecord;
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
@@ -204,6 +208,96 @@ fn produced_and_fetched_records_and_bytes_are_counted_per_topic() {
     );
     let bytes = delta(&fetched, &format!("kafkaesque_fetched_bytes_total{labels}"));
     assert!((1000.0..4000.0).contains(&bytes), "fetched bytes {bytes}");
+}
+
+/// Fetch v11 of partition 0 from `offset`, at most `max_bytes` of it.
+fn fetch_from(topic: &str, offset: i64, max_bytes: i32) -> FetchRequest {
+    FetchRequest::default()
+        .with_replica_id(BrokerId(-1))
+        .with_max_wait_ms(100)
+        .with_min_bytes(1)
+        .with_max_bytes(50 << 20)
+        .with_topics(vec![FetchTopic::default()
+            .with_topic(wire_name(topic))
+            .with_partitions(vec![FetchPartition::default()
+                .with_partition(0)
+                .with_fetch_offset(offset)
+                .with_partition_max_bytes(max_bytes)])])
+}
+
+/// Fetches and returns (error code, offsets of the records returned).
+fn fetch_offsets(client: &mut RawClient, topic: &str, offset: i64) -> (i16, Vec<i64>) {
+    let response = client.send(&fetch_from(topic, offset, 10_000), 11);
+    let p = &response.responses[0].partitions[0];
+    let mut records = p.records.clone().unwrap_or_default();
+    let batches = RecordBatchDecoder::decode_all(&mut records).expect("decode batches");
+    let offsets = batches
+        .iter()
+        .flat_map(|b| &b.records)
+        .map(|r| r.offset)
+        .collect();
+    (p.error_code, offsets)
+}
+
+#[test]
+fn a_consumer_reading_a_backlog_finds_its_next_read_queued() {
+    let (broker, port) = broker_with_metrics();
+    let topic = topic_name("metrics_read_ahead");
+    create_topic(&broker, &topic, 1);
+    let producer = producer(&broker, "none");
+    let value = [3u8; 1000];
+    for i in 0..100 {
+        producer
+            .send(
+                BaseRecord::<(), _>::to(&topic)
+                    .payload(&value[..])
+                    .partition(0),
+            )
+            .unwrap_or_else(|(e, _)| panic!("enqueue record {i}: {e}"));
+    }
+    flush_all(&producer);
+    let before = scrape(port);
+    let delta = |series: &str| get(&scrape(port), series) - get(&before, series);
+    let used = r#"kafkaesque_fetch_read_ahead_total{result="used"}"#;
+    let unused = r#"kafkaesque_fetch_read_ahead_total{result="unused"}"#;
+
+    // 10,000 bytes hold nine of these records: each answer continues
+    // exactly where the last one ended, from the read queued for it.
+    let mut client = RawClient::connect(&broker);
+    let mut next = 0;
+    let mut answers = 0;
+    while next < 100 {
+        let (code, offsets) = fetch_offsets(&mut client, &topic, next);
+        assert_eq!(code, 0);
+        assert!(!offsets.is_empty(), "no records from offset {next}");
+        let want: Vec<i64> = (next..next + offsets.len() as i64).collect();
+        assert_eq!(offsets, want, "dense, in order, from {next}");
+        next += offsets.len() as i64;
+        answers += 1;
+    }
+    assert_eq!(delta(used), f64::from(answers - 1), "every answer but the first was read ahead");
+    assert_eq!(delta(unused), 0.0, "the last answer reached the end: nothing queued");
+
+    // A seek back: the read queued for offset 9 is dropped unused, and the
+    // answer is what the seek asked for.
+    fetch_offsets(&mut client, &topic, 0);
+    let (_, again) = fetch_offsets(&mut client, &topic, 50);
+    assert_eq!(again.first(), Some(&50));
+    assert_eq!(delta(unused), 1.0);
+
+    // Records deleted under a queued read: the Fetch answers
+    // OFFSET_OUT_OF_RANGE rather than what was read before the delete.
+    let (_, from_fifty) = fetch_offsets(&mut client, &topic, 50);
+    let queued_from = *from_fifty.last().expect("records") + 1;
+    let delete = DeleteRecordsRequest::default().with_topics(vec![DeleteRecordsTopic::default()
+        .with_name(wire_name(&topic))
+        .with_partitions(vec![DeleteRecordsPartition::default()
+            .with_partition_index(0)
+            .with_offset(90)])]);
+    let deleted = RawClient::connect(&broker).send(&delete, 2);
+    assert_eq!(deleted.topics[0].partitions[0].error_code, 0);
+    let (code, offsets) = fetch_offsets(&mut client, &topic, queued_from);
+    assert_eq!((code, offsets), (1, vec![]), "fetch from {queued_from} after deleting up to 90");
 }
 
 #[test]

@@ -17,6 +17,7 @@ use crate::protocol::messages::fetch::{
     AbortedTransaction, FetchRequest, FetchResponse, FetchResponsePartition, FetchResponseTopic,
 };
 use crate::protocol::ErrorCode;
+use crate::read_ahead::{PartitionRead, PendingRead, ReadAhead, ReadSpec};
 use crate::storage::log::read_batches;
 use crate::storage::transactions;
 use crate::storage::{StorageError, TopicId};
@@ -100,6 +101,9 @@ pub fn handle(ctx: &Ctx<'_>, request: FetchRequest) -> FetchResponse {
         });
     }
 
+    // What this connection read ahead is used by this Fetch or not at all.
+    let mut queued = std::mem::take(&mut *ctx.read_ahead.borrow_mut());
+    let mut continuations = Vec::new();
     let subscription = broker
         .notifier
         .subscribe(slots.iter().filter_map(|s| s.key).collect());
@@ -125,8 +129,11 @@ pub fn handle(ctx: &Ctx<'_>, request: FetchRequest) -> FetchResponse {
         }
         let expired = started.elapsed() >= max_wait || broker.shutdown.is_requested();
         if has_data {
-            match read_all(ctx, &slots, &mut responses, max_bytes, read_committed) {
-                Ok(bytes) if bytes >= min_bytes || expired => break,
+            match read_all(ctx, &slots, &mut responses, max_bytes, read_committed, &mut queued) {
+                Ok((bytes, read)) if bytes >= min_bytes || expired => {
+                    continuations = read;
+                    break;
+                }
                 Ok(_) => {}
                 Err(err) => {
                     log_storage_error(ctx, "reading records", &err);
@@ -147,6 +154,12 @@ pub fn handle(ctx: &Ctx<'_>, request: FetchRequest) -> FetchResponse {
         subscription.wait(remaining.min(WAIT_SLICE));
     }
 
+    drop(subscription);
+    crate::metrics::read_ahead_unused(broker, queued.len());
+    drop(queued);
+    if !broker.shutdown.is_requested() {
+        *ctx.read_ahead.borrow_mut() = read_ahead(ctx, continuations);
+    }
     crate::metrics::fetched(broker, &responses);
     FetchResponse {
         throttle_time_ms: 0,
@@ -189,7 +202,10 @@ fn readable_end(answer: &FetchResponsePartition, read_committed: bool) -> i64 {
 
 /// Reads every partition that has data, each in its own pool job so that
 /// the partitions are read side by side by several PostgreSQL backends.
-/// Returns the bytes of record batches put in the response. read_committed
+/// A read queued ahead for exactly this partition, offset and limit (see
+/// [`crate::read_ahead`]) is used instead of a new one. Returns the bytes
+/// of record batches put in the response, and for each partition that
+/// returned records, what was read and where it ended. read_committed
 /// consumers also get the aborted transactions overlapping what they read,
 /// so they can drop those records themselves.
 ///
@@ -204,11 +220,12 @@ fn read_all(
     responses: &mut [FetchResponseTopic],
     max_bytes: usize,
     read_committed: bool,
-) -> Result<usize, StorageError> {
+    queued: &mut ReadAhead,
+) -> Result<(usize, Vec<Continuation>), StorageError> {
     let mut reads = Vec::new();
     let mut shared_out = 0usize;
     for (index, slot) in slots.iter().enumerate() {
-        let Some((topic_id, partition)) = slot.key else {
+        let Some(partition) = slot.key else {
             continue;
         };
         let answer = &responses[slot.topic_index].partitions[slot.partition_index];
@@ -224,42 +241,42 @@ fn read_all(
             continue;
         }
         shared_out += budget;
-        let from = slot.fetch_offset;
-        let job = ctx.broker.pool.queue(move |db| {
-            let mut records = Vec::new();
-            let read = read_batches(
-                db,
-                topic_id,
-                partition,
-                from,
-                end,
-                budget,
-                first,
-                &mut records,
-            )?;
-            let aborted = if read_committed && read.records > 0 {
-                Some(transactions::aborted_in_range(
-                    db,
-                    topic_id,
-                    partition,
-                    from,
-                    read.next_offset,
-                )?)
-            } else {
-                None
-            };
-            Ok((records, aborted))
-        })?;
-        reads.push((index, job));
+        let spec = ReadSpec {
+            partition,
+            from: slot.fetch_offset,
+            max_bytes: budget,
+            read_committed,
+        };
+        let read = match queued.take(&spec) {
+            Some(read) => {
+                crate::metrics::read_ahead_used(ctx.broker);
+                read
+            }
+            None => queue_read(ctx, spec, end, first)?,
+        };
+        reads.push((index, spec, end, first, read));
     }
     let mut total = 0;
-    for (index, job) in reads {
-        let (records, aborted) = crate::pool::wait(&job)?;
+    let mut continuations = Vec::new();
+    for (index, spec, end, first, read) in reads {
+        let mut read = crate::pool::wait(&read)?;
+        if read.record_count == 0 && first {
+            // Read ahead without KIP-74's allowance, and its first record
+            // did not fit: this answer must carry it, so read it again.
+            read = crate::pool::wait(&queue_read(ctx, spec, end, true)?)?;
+        }
         let slot = &slots[index];
-        total += records.len();
+        total += read.records.len();
+        if read.record_count > 0 {
+            continuations.push(Continuation {
+                read: spec,
+                next_offset: read.next_offset,
+                end,
+            });
+        }
         let answer = &mut responses[slot.topic_index].partitions[slot.partition_index];
-        answer.records = Some(records);
-        if let Some(aborted) = aborted {
+        answer.records = Some(read.records);
+        if let Some(aborted) = read.aborted {
             answer.aborted_transactions = Some(
                 aborted
                     .into_iter()
@@ -271,5 +288,75 @@ fn read_all(
             );
         }
     }
-    Ok(total)
+    Ok((total, continuations))
+}
+
+/// A partition read that returned records, and where its log was readable
+/// to at the time.
+struct Continuation {
+    read: ReadSpec,
+    next_offset: i64,
+    end: i64,
+}
+
+/// Queues one partition read in the pool: records from `spec.from` up to
+/// `end`, within `spec.max_bytes` (the first record whatever its size, if
+/// `first_may_exceed`).
+fn queue_read(
+    ctx: &Ctx<'_>,
+    spec: ReadSpec,
+    end: i64,
+    first_may_exceed: bool,
+) -> Result<PendingRead, StorageError> {
+    ctx.broker.pool.queue(move |db| {
+        let (topic_id, partition) = spec.partition;
+        let mut read = PartitionRead::default();
+        let summary = read_batches(
+            db,
+            topic_id,
+            partition,
+            spec.from,
+            end,
+            spec.max_bytes,
+            first_may_exceed,
+            &mut read.records,
+        )?;
+        read.record_count = summary.records;
+        read.next_offset = summary.next_offset;
+        if spec.read_committed && summary.records > 0 {
+            read.aborted = Some(transactions::aborted_in_range(
+                db,
+                topic_id,
+                partition,
+                spec.from,
+                summary.next_offset,
+            )?);
+        }
+        Ok(read)
+    })
+}
+
+/// Queues, for each partition this answer left more committed records
+/// behind, the read the consumer's next Fetch will most likely ask for: on
+/// from where this one ended, with the same limit. Reads that do not fit in
+/// the broker's read-ahead budget are not queued.
+fn read_ahead(ctx: &Ctx<'_>, continuations: Vec<Continuation>) -> ReadAhead {
+    let mut queued = ReadAhead::default();
+    for c in continuations {
+        if c.next_offset >= c.end {
+            continue;
+        }
+        let Some(reservation) = ctx.broker.read_ahead_budget.reserve(c.read.max_bytes) else {
+            continue;
+        };
+        let spec = ReadSpec {
+            from: c.next_offset,
+            ..c.read
+        };
+        match queue_read(ctx, spec, c.end, false) {
+            Ok(read) => queued.push(spec, read, reservation),
+            Err(_) => break,
+        }
+    }
+    queued
 }

@@ -51,7 +51,9 @@ use crate::metrics;
 use crate::protocol::header::{write_response_header, RequestHeader};
 use crate::protocol::messages::Request;
 use crate::protocol::{ApiKey, ErrorCode, Reader, Writer};
+use crate::read_ahead::ReadAhead;
 use crate::storage::StorageError;
+use std::cell::RefCell;
 use std::net::SocketAddr;
 use std::time::Instant;
 
@@ -72,6 +74,8 @@ pub struct Ctx<'a> {
     pub client_id: Option<&'a str>,
     pub api: ApiKey,
     pub version: i16,
+    /// Partition reads this connection queued ahead of its next Fetch.
+    pub read_ahead: &'a RefCell<ReadAhead>,
 }
 
 /// Serves the request frames a connection has read, in order, and returns
@@ -83,7 +87,12 @@ pub struct Ctx<'a> {
 /// while its previous one was being committed) are appended by a single
 /// group-commit job, so they share one PostgreSQL transaction and one
 /// fsync; their answers still go out in request order.
-pub fn dispatch(broker: &Broker, peer: SocketAddr, frames: &[Vec<u8>]) -> Vec<Outcome> {
+pub fn dispatch(
+    broker: &Broker,
+    peer: SocketAddr,
+    read_ahead: &RefCell<ReadAhead>,
+    frames: &[Vec<u8>],
+) -> Vec<Outcome> {
     let started = Instant::now();
     // Decode everything first: the contexts borrow the headers.
     let mut decoded = Vec::with_capacity(frames.len());
@@ -117,6 +126,7 @@ pub fn dispatch(broker: &Broker, peer: SocketAddr, frames: &[Vec<u8>]) -> Vec<Ou
             client_id: header.client_id.as_deref(),
             api: key,
             version: header.api_version,
+            read_ahead,
         };
         let header_version = key.response_header_version(header.api_version);
         match route(&ctx, request) {
