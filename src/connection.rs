@@ -87,7 +87,9 @@ impl<'a> Connection<'a> {
             };
             let (frames, stop) = self.gather_produces(first);
             let mut open = true;
-            for outcome in handlers::dispatch(self.broker, self.peer, &self.fetch_read_ahead, &frames) {
+            for outcome in
+                handlers::dispatch(self.broker, self.peer, &self.fetch_read_ahead, &frames)
+            {
                 match outcome {
                     Outcome::Respond(response) => {
                         if let Err(err) = self.stream.write_all(&response) {

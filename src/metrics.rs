@@ -424,9 +424,7 @@ pub fn produced(metrics: &Metrics, topic: &str, records: usize, bytes: usize) {
 
 /// Counts a read ahead the next Fetch used (the fetch handler).
 pub fn read_ahead_used(broker: &Broker) {
-    broker
-        .metrics
-        .add(&READ_AHEAD, &[("result", "used")], 1);
+    broker.metrics.add(&READ_AHEAD, &[("result", "used")], 1);
 }
 
 /// Counts reads ahead the next Fetch did not ask for, dropped unused.

@@ -157,7 +157,12 @@ mod tests {
         let (_tx, rx) = crossbeam_channel::bounded(1);
         ahead.push(spec(100), rx, budget.reserve(1024).expect("fits"));
         assert!(ahead.take(&spec(99)).is_none());
-        assert!(ahead.take(&ReadSpec { max_bytes: 512, ..spec(100) }).is_none());
+        assert!(ahead
+            .take(&ReadSpec {
+                max_bytes: 512,
+                ..spec(100)
+            })
+            .is_none());
         assert_eq!(budget.in_use(), 1024);
         assert!(ahead.take(&spec(100)).is_some());
         assert_eq!(budget.in_use(), 0);

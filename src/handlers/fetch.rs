@@ -129,7 +129,14 @@ pub fn handle(ctx: &Ctx<'_>, request: FetchRequest) -> FetchResponse {
         }
         let expired = started.elapsed() >= max_wait || broker.shutdown.is_requested();
         if has_data {
-            match read_all(ctx, &slots, &mut responses, max_bytes, read_committed, &mut queued) {
+            match read_all(
+                ctx,
+                &slots,
+                &mut responses,
+                max_bytes,
+                read_committed,
+                &mut queued,
+            ) {
                 Ok((bytes, read)) if bytes >= min_bytes || expired => {
                     continuations = read;
                     break;
@@ -247,24 +254,45 @@ fn read_all(
             max_bytes: budget,
             read_committed,
         };
-        let read = match queued.take(&spec) {
-            Some(read) => {
+        let (reply, ahead) = match queued.take(&spec) {
+            Some(reply) => {
                 crate::metrics::read_ahead_used(ctx.broker);
-                read
+                (reply, true)
             }
-            None => queue_read(ctx, spec, end, first)?,
+            None => (queue_read(ctx, spec, end, first)?, false),
         };
-        reads.push((index, spec, end, first, read));
+        reads.push(Reading {
+            slot: index,
+            spec,
+            end,
+            first,
+            reply,
+            ahead,
+        });
     }
     let mut total = 0;
     let mut continuations = Vec::new();
-    for (index, spec, end, first, read) in reads {
-        let mut read = crate::pool::wait(&read)?;
-        if read.record_count == 0 && first {
+    for Reading {
+        slot: index,
+        spec,
+        end,
+        first,
+        reply,
+        ahead,
+    } in reads
+    {
+        let read = match crate::pool::wait(&reply) {
             // Read ahead without KIP-74's allowance, and its first record
             // did not fit: this answer must carry it, so read it again.
-            read = crate::pool::wait(&queue_read(ctx, spec, end, true)?)?;
-        }
+            Ok(read) if ahead && first && read.record_count == 0 => {
+                crate::pool::wait(&queue_read(ctx, spec, end, true)?)?
+            }
+            Ok(read) => read,
+            // A read ahead may have met a database that has since come
+            // back; only a read made for this Fetch decides its answer.
+            Err(_) if ahead => crate::pool::wait(&queue_read(ctx, spec, end, first)?)?,
+            Err(err) => return Err(err),
+        };
         let slot = &slots[index];
         total += read.records.len();
         if read.record_count > 0 {
@@ -289,6 +317,20 @@ fn read_all(
         }
     }
     Ok((total, continuations))
+}
+
+/// One partition read of a Fetch: what was asked, and where its reply comes.
+struct Reading {
+    /// Index into the request's slots.
+    slot: usize,
+    spec: ReadSpec,
+    /// Where the partition was readable to when the read was queued.
+    end: i64,
+    /// The first partition read by this Fetch (KIP-74's allowance).
+    first: bool,
+    reply: PendingRead,
+    /// Taken from the reads queued ahead rather than queued for this Fetch.
+    ahead: bool,
 }
 
 /// A partition read that returned records, and where its log was readable
