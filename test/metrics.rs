@@ -66,6 +66,23 @@ fn get(samples: &BTreeMap<String, f64>, series: &str) -> f64 {
     samples.get(series).copied().unwrap_or(0.0)
 }
 
+/// Produces `count` records of `size` bytes to partition 0 and waits for
+/// every acknowledgement.
+fn produce_to_partition_0(broker: &Broker, topic: &str, count: usize, size: usize) {
+    let producer = producer(broker, "none");
+    let value = vec![7u8; size];
+    for i in 0..count {
+        producer
+            .send(
+                BaseRecord::<(), _>::to(topic)
+                    .payload(&value[..])
+                    .partition(0),
+            )
+            .unwrap_or_else(|(e, _)| panic!("enqueue record {i}: {e}"));
+    }
+    flush_all(&producer);
+}
+
 fn wire_name(topic: &str) -> TopicName {
     TopicName(StrBytes::from_string(topic.to_string()))
 }
@@ -152,18 +169,7 @@ fn produced_and_fetched_records_and_bytes_are_counted_per_topic() {
     create_topic(&broker, &topic, 1);
     let before = scrape(port);
 
-    let producer = producer(&broker, "none");
-    let value = [7u8; 100];
-    for i in 0..10 {
-        producer
-            .send(
-                BaseRecord::<(), _>::to(&topic)
-                    .payload(&value[..])
-                    .partition(0),
-            )
-            .unwrap_or_else(|(e, _)| panic!("enqueue record {i}: {e}"));
-    }
-    flush_all(&producer);
+    produce_to_partition_0(&broker, &topic, 10, 100);
     let produced = scrape(port);
     let delta = |now: &BTreeMap<String, f64>, series: &str| get(now, series) - get(&before, series);
     let labels = format!(r#"{{topic="{topic}"}}"#);
@@ -244,18 +250,7 @@ fn a_consumer_reading_a_backlog_finds_its_next_read_queued() {
     let (broker, port) = broker_with_metrics();
     let topic = topic_name("metrics_read_ahead");
     create_topic(&broker, &topic, 1);
-    let producer = producer(&broker, "none");
-    let value = [3u8; 1000];
-    for i in 0..100 {
-        producer
-            .send(
-                BaseRecord::<(), _>::to(&topic)
-                    .payload(&value[..])
-                    .partition(0),
-            )
-            .unwrap_or_else(|(e, _)| panic!("enqueue record {i}: {e}"));
-    }
-    flush_all(&producer);
+    produce_to_partition_0(&broker, &topic, 100, 1000);
     let before = scrape(port);
     let delta = |series: &str| get(&scrape(port), series) - get(&before, series);
     let used = r#"kafkaesque_fetch_read_ahead_total{result="used"}"#;
@@ -275,8 +270,16 @@ fn a_consumer_reading_a_backlog_finds_its_next_read_queued() {
         next += offsets.len() as i64;
         answers += 1;
     }
-    assert_eq!(delta(used), f64::from(answers - 1), "every answer but the first was read ahead");
-    assert_eq!(delta(unused), 0.0, "the last answer reached the end: nothing queued");
+    assert_eq!(
+        delta(used),
+        f64::from(answers - 1),
+        "every answer but the first was read ahead"
+    );
+    assert_eq!(
+        delta(unused),
+        0.0,
+        "the last answer reached the end: nothing queued"
+    );
 
     // A seek back: the read queued for offset 9 is dropped unused, and the
     // answer is what the seek asked for.
@@ -297,7 +300,11 @@ fn a_consumer_reading_a_backlog_finds_its_next_read_queued() {
     let deleted = RawClient::connect(&broker).send(&delete, 2);
     assert_eq!(deleted.topics[0].partitions[0].error_code, 0);
     let (code, offsets) = fetch_offsets(&mut client, &topic, queued_from);
-    assert_eq!((code, offsets), (1, vec![]), "fetch from {queued_from} after deleting up to 90");
+    assert_eq!(
+        (code, offsets),
+        (1, vec![]),
+        "fetch from {queued_from} after deleting up to 90"
+    );
 }
 
 #[test]
