@@ -272,28 +272,23 @@ fn read_all(
     }
     let mut total = 0;
     let mut continuations = Vec::new();
-    for Reading {
-        slot: index,
-        spec,
-        end,
-        first,
-        reply,
-        ahead,
-    } in reads
-    {
-        let read = match crate::pool::wait(&reply) {
+    for reading in reads {
+        let Reading {
+            spec, end, first, ..
+        } = reading;
+        let read = match crate::pool::wait(&reading.reply) {
             // Read ahead without KIP-74's allowance, and its first record
             // did not fit: this answer must carry it, so read it again.
-            Ok(read) if ahead && first && read.record_count == 0 => {
+            Ok(read) if reading.ahead && first && read.record_count == 0 => {
                 crate::pool::wait(&queue_read(ctx, spec, end, true)?)?
             }
             Ok(read) => read,
             // A read ahead may have met a database that has since come
             // back; only a read made for this Fetch decides its answer.
-            Err(_) if ahead => crate::pool::wait(&queue_read(ctx, spec, end, first)?)?,
+            Err(_) if reading.ahead => crate::pool::wait(&queue_read(ctx, spec, end, first)?)?,
             Err(err) => return Err(err),
         };
-        let slot = &slots[index];
+        let slot = &slots[reading.slot];
         total += read.records.len();
         if read.record_count > 0 {
             continuations.push(Continuation {
