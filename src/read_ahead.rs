@@ -69,13 +69,9 @@ impl ReadAhead {
         Some(read)
     }
 
-    /// Reads queued and not taken.
-    pub fn len(&self) -> usize {
+    /// How many reads are queued and not taken.
+    pub fn untaken(&self) -> usize {
         self.queued.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.queued.is_empty()
     }
 
     pub fn push(&mut self, spec: ReadSpec, read: PendingRead, reservation: Reservation) {
@@ -84,7 +80,7 @@ impl ReadAhead {
 }
 
 /// The broker-wide bound on bytes read ahead.
-#[derive(Default, Clone)]
+#[derive(Default)]
 pub struct ReadAheadBudget {
     in_use: Arc<AtomicUsize>,
 }
@@ -106,7 +102,8 @@ impl ReadAheadBudget {
     }
 
     /// Bytes reserved right now.
-    pub fn in_use(&self) -> usize {
+    #[cfg(test)]
+    fn in_use(&self) -> usize {
         self.in_use.load(Ordering::Acquire)
     }
 }

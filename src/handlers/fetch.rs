@@ -162,7 +162,7 @@ pub fn handle(ctx: &Ctx<'_>, request: FetchRequest) -> FetchResponse {
     }
 
     drop(subscription);
-    crate::metrics::read_ahead_unused(broker, queued.len());
+    crate::metrics::read_ahead_unused(broker, queued.untaken());
     drop(queued);
     if !broker.shutdown.is_requested() {
         *ctx.read_ahead.borrow_mut() = read_ahead(ctx, continuations);
