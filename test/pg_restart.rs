@@ -1,17 +1,17 @@
 //! PostgreSQL outages.
 //!
-//! - Under load: the local PostgreSQL server is restarted with
-//!   `pg_ctlcluster ... restart -m immediate` (a crash and recovery, a few
-//!   seconds) while idempotent producers write. The broker keeps running,
+//! - Under load: the test's own PostgreSQL server (a fresh cluster, see
+//!   `test/common/private_postgres.rs`) is restarted with `pg_ctl restart
+//!   -m immediate` (a crash and recovery) while idempotent producers write. The broker keeps running,
 //!   the clients carry on by themselves once the database is back, and
 //!   nothing acknowledged is lost or duplicated.
 //! - At start-up: with PostgreSQL unreachable the broker exits at once with
 //!   one clear line, or with `--wait-for-database SECONDS` says so once and
 //!   retries with backoff, starting as soon as the database answers.
 //!
-//! NOTE: the restart test restarts the machine's PostgreSQL server; other
-//! clients of it see their connections drop once. `KQ_SKIP_PG_RESTART=1`
-//! skips it; `KQ_LONG=1` restarts it 5 times instead of once.
+//! The machine's shared server at 127.0.0.1:5432 is never restarted, so
+//! tests running beside this one are not disturbed. `KQ_LONG=1` restarts
+//! 5 times instead of once.
 
 #[path = "reliability/support.rs"]
 mod support;
@@ -26,36 +26,12 @@ use support::*;
 /// The tests of this file must not overlap: one takes the server down.
 static SERIAL: Mutex<()> = Mutex::new(());
 
-fn restart_postgres() {
-    let version = std::fs::read_dir("/etc/postgresql")
-        .expect("/etc/postgresql: is PostgreSQL installed with pg_ctlcluster?")
-        .filter_map(|e| e.ok())
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .max()
-        .expect("a cluster version under /etc/postgresql");
-    let status = Command::new("pg_ctlcluster")
-        .args([
-            "--skip-systemctl-redirect",
-            &version,
-            "main",
-            "restart",
-            "-m",
-            "immediate",
-        ])
-        .stdout(Stdio::null())
-        .status()
-        .expect("run pg_ctlcluster");
-    assert!(status.success(), "pg_ctlcluster restart failed: {status}");
-}
-
 #[test]
 fn postgres_restart_under_load_loses_nothing() {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    if std::env::var("KQ_SKIP_PG_RESTART").is_ok_and(|v| v == "1") {
-        println!("skipped (KQ_SKIP_PG_RESTART=1)");
-        return;
-    }
-    let mut broker = Broker::start("pgrestart", &[]);
+    // Declared first, so it is dropped (stopped) after the broker.
+    let postgres = PrivatePostgres::start();
+    let mut broker = Broker::start_on("pgrestart", &postgres.server(), &[]);
     let pid = broker.pid();
     let topic = "pg-restart";
     create_topic(&broker.addr(), topic, 4);
@@ -79,7 +55,7 @@ fn postgres_restart_under_load_loses_nothing() {
         std::thread::sleep(Duration::from_millis(500));
         let before = ledger.acked_count();
         let started = Instant::now();
-        restart_postgres();
+        postgres.restart_immediate();
         let outage = started.elapsed();
         // The clients resume by themselves, against the same broker process.
         wait_for_acks(

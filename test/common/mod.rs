@@ -18,6 +18,8 @@
 
 #![allow(dead_code)] // each test binary uses a different part of the harness
 
+pub mod private_postgres;
+
 use kafka_protocol::messages::RequestHeader;
 use kafka_protocol::protocol::{Decodable, Encodable, HeaderVersion, Request, StrBytes};
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
@@ -72,19 +74,33 @@ fn unique_name(prefix: &str) -> String {
 /// this value is dropped.
 pub struct TestDb {
     pub name: String,
+    /// The server it lives on: `postgres://user@host:port`, without a
+    /// database name.
+    pub server: String,
 }
 
 impl TestDb {
     pub fn create() -> TestDb {
+        TestDb::create_on(PG_SERVER)
+    }
+
+    /// A fresh database on another server (for example a test's own
+    /// [`private_postgres::PrivatePostgres`]).
+    pub fn create_on(server: &str) -> TestDb {
         let name = unique_name("kq_it");
-        admin_db()
+        let url = format!("{server}/postgres");
+        postgres::Client::connect(&url, postgres::NoTls)
+            .unwrap_or_else(|e| panic!("cannot reach PostgreSQL at {url}: {e}"))
             .batch_execute(&format!("CREATE DATABASE {name}"))
             .unwrap_or_else(|e| panic!("CREATE DATABASE {name}: {e}"));
-        TestDb { name }
+        TestDb {
+            name,
+            server: server.to_string(),
+        }
     }
 
     pub fn url(&self) -> String {
-        format!("{PG_SERVER}/{}", self.name)
+        format!("{}/{}", self.server, self.name)
     }
 
     /// A direct SQL connection, to check what the broker stored.
@@ -97,7 +113,7 @@ impl TestDb {
 impl Drop for TestDb {
     fn drop(&mut self) {
         let Ok(mut db) =
-            postgres::Client::connect(&format!("{PG_SERVER}/postgres"), postgres::NoTls)
+            postgres::Client::connect(&format!("{}/postgres", self.server), postgres::NoTls)
         else {
             return;
         };

@@ -18,6 +18,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 // The database and port helpers are the shared harness's.
 #[path = "../common/mod.rs"]
 mod common;
+#[allow(unused_imports)] // used by the tests that take PostgreSQL down
+pub use common::private_postgres::PrivatePostgres;
 pub use common::{free_port, TestDb};
 
 /// True when the long variants were asked for (`KQ_LONG=1`).
@@ -38,7 +40,16 @@ impl Broker {
     /// Starts a broker on a fresh database with extra flags; `label` names
     /// its log file.
     pub fn start(label: &str, extra_args: &[&str]) -> Broker {
-        let db = TestDb::create();
+        Broker::start_with_db(label, TestDb::create(), extra_args)
+    }
+
+    /// Starts a broker on a fresh database of another PostgreSQL server
+    /// (`postgres://user@host:port`), such as a [`PrivatePostgres`].
+    pub fn start_on(label: &str, server: &str, extra_args: &[&str]) -> Broker {
+        Broker::start_with_db(label, TestDb::create_on(server), extra_args)
+    }
+
+    fn start_with_db(label: &str, db: TestDb, extra_args: &[&str]) -> Broker {
         let dir = std::env::temp_dir().join("kafkaesque-reliability");
         let _ = fs::create_dir_all(&dir);
         let mut broker = Broker {
