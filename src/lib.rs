@@ -19,7 +19,8 @@
 //! - [`read_ahead`]: reads queued for a consumer's next Fetch while it
 //!   decodes the last answer.
 //! - [`shutdown`]: SIGINT/SIGTERM handling and the shutdown flag.
-//! - [`config`]: the command-line flags.
+//! - [`config`]: the settings table; flags, `KAFKA_*` environment
+//!   variables and `server.properties` files resolved into one `Config`.
 //! - [`topic_config`]: every topic config, validation, and what a topic's
 //!   configs resolve to; [`resource_configs`]: broker and group configs and
 //!   the dynamic values set on them.

@@ -1,7 +1,8 @@
-//! The `kafkaesque` binary: parse flags, check the database, listen.
+//! The `kafkaesque` binary: resolve the settings, check the database,
+//! listen.
 
 use kafkaesque::broker::{Broker, TopicCache, Watermarks};
-use kafkaesque::config::Config;
+use kafkaesque::config::{Config, Flags, Loaded};
 use kafkaesque::coordinator::{self, GroupCoordinator};
 use kafkaesque::log_cleaner;
 use kafkaesque::metrics::Metrics;
@@ -24,13 +25,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 fn main() -> ExitCode {
-    let config: Config = argh::from_env();
-    if config.version {
+    let flags: Flags = argh::from_env();
+    if flags.version {
         println!("kafkaesque {VERSION} (commit {GIT_COMMIT})");
         return ExitCode::SUCCESS;
     }
-    init_logging(&config.log_level);
-    match run(config) {
+    match start(flags) {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
             // One line on stderr, not also a log record: the person reads it
@@ -41,8 +41,32 @@ fn main() -> ExitCode {
     }
 }
 
-fn init_logging(level: &str) {
-    let filter = level.parse().unwrap_or(log::LevelFilter::Info);
+/// Resolves the settings, then runs the broker or prints the settings.
+fn start(flags: Flags) -> Result<(), String> {
+    let variables = std::env::vars_os().map(|(k, v)| {
+        (
+            k.to_string_lossy().into_owned(),
+            v.to_string_lossy().into_owned(),
+        )
+    });
+    let loaded = Loaded::load(&flags, variables, &[])?;
+    kafkaesque::resource_configs::check_flags(&loaded.config)
+        .map_err(|(name, why)| format!("{}: {why}", loaded.origin_of(name)))?;
+    if flags.print_config {
+        print!("{}", loaded.render());
+        return Ok(());
+    }
+    init_logging(loaded.config.log_level);
+    if let Some(line) = loaded.ignored_line() {
+        log::info!("{line}");
+    }
+    for warning in &loaded.warnings {
+        log::warn!("{warning}");
+    }
+    run(loaded.config)
+}
+
+fn init_logging(filter: log::LevelFilter) {
     let config = simplelog::ConfigBuilder::new()
         .set_target_level(log::LevelFilter::Error)
         .set_thread_level(log::LevelFilter::Off)
@@ -59,10 +83,9 @@ fn init_logging(level: &str) {
 /// Starts the broker and blocks until it has shut down. Every error is one
 /// line a person can act on.
 fn run(config: Config) -> Result<(), String> {
-    kafkaesque::resource_configs::check_flags(&config)?;
-    let url = config.database_url();
+    let url = config.database_url.clone();
     let target = ConnectOptions::parse(&url)
-        .map_err(|e| format!("invalid --database-url (or DATABASE_URL): {e}"))?;
+        .map_err(|e| format!("invalid database URL (kafkaesque.database.url): {e}"))?;
     // The URL as logs and messages show it: never the password.
     let shown_url = target.describe();
     let metrics_addr = config.metrics_addr()?;

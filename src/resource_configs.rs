@@ -240,12 +240,13 @@ pub fn is_read_only(resource_type: i8, name: &str) -> bool {
     resource_type == RESOURCE_BROKER && READ_ONLY_BROKER_CONFIGS.contains(&name)
 }
 
-/// Checks the flags behind broker configs at start-up, with the same rules
-/// (and messages) as a dynamic change of them.
-pub fn check_flags(config: &Config) -> Result<(), String> {
+/// Checks the settings behind broker configs at start-up, with the same
+/// rules (and messages) as a dynamic change of them. An error names the
+/// setting, so that the caller can say where its value came from.
+pub fn check_flags(config: &Config) -> Result<(), (&'static str, String)> {
     for def in BROKER_CONFIGS {
         if let Some(value) = config.static_broker_config(def.name) {
-            topic_config::validate(def, &value)?;
+            topic_config::validate(def, &value).map_err(|why| (def.name, why))?;
         }
     }
     Ok(())

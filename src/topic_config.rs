@@ -569,7 +569,10 @@ mod tests {
     use argh::FromArgs;
 
     fn config(args: &[&str]) -> Config {
-        Config::from_args(&["kafkaesque"], args).unwrap()
+        let flags = crate::config::Flags::from_args(&["kafkaesque"], args).unwrap();
+        crate::config::Loaded::load(&flags, Vec::new(), &[])
+            .unwrap()
+            .config
     }
 
     #[test]

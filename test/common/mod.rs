@@ -19,6 +19,7 @@
 #![allow(dead_code)] // each test binary uses a different part of the harness
 
 pub mod private_postgres;
+pub mod spawned;
 
 use kafka_protocol::messages::RequestHeader;
 use kafka_protocol::protocol::{Decodable, Encodable, HeaderVersion, Request, StrBytes};
