@@ -21,6 +21,7 @@
 //! - [`shutdown`]: SIGINT/SIGTERM handling and the shutdown flag.
 //! - [`config`]: the settings table; flags, `KAFKA_*` environment
 //!   variables and `server.properties` files resolved into one `Config`.
+//! - [`dev`]: `kafkaesque dev`, a private PostgreSQL for development.
 //! - [`topic_config`]: every topic config, validation, and what a topic's
 //!   configs resolve to; [`resource_configs`]: broker and group configs and
 //!   the dynamic values set on them.
@@ -38,6 +39,7 @@ pub mod broker;
 pub mod config;
 pub mod connection;
 pub mod coordinator;
+pub mod dev;
 pub mod handlers;
 pub mod log_cleaner;
 pub mod metrics;

@@ -1,9 +1,10 @@
 //! The `kafkaesque` binary: resolve the settings, check the database,
-//! listen.
+//! listen; in `kafkaesque dev`, with a private PostgreSQL around it.
 
 use kafkaesque::broker::{Broker, TopicCache, Watermarks};
-use kafkaesque::config::{Config, Flags, Loaded};
+use kafkaesque::config::{Config, Flags, Loaded, Origin};
 use kafkaesque::coordinator::{self, GroupCoordinator};
+use kafkaesque::dev::{self, DevPostgres};
 use kafkaesque::log_cleaner;
 use kafkaesque::metrics::Metrics;
 use kafkaesque::metrics_endpoint;
@@ -19,6 +20,7 @@ use kafkaesque::storage::{self, Db};
 use kafkaesque::transactions::{self, TransactionCoordinator};
 use kafkaesque::{GIT_COMMIT, VERSION};
 use std::net::TcpListener;
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::atomic::AtomicUsize;
 use std::sync::Arc;
@@ -41,15 +43,54 @@ fn main() -> ExitCode {
     }
 }
 
-/// Resolves the settings, then runs the broker or prints the settings.
+/// Resolves the settings, then runs the broker (in `kafkaesque dev`, with a
+/// private PostgreSQL around it) or prints the settings.
 fn start(flags: Flags) -> Result<(), String> {
+    let dev_dir = match flags.command.as_deref() {
+        None => {
+            if flags.data_dir.is_some() {
+                return Err(
+                    "--data-dir is for kafkaesque dev (kafkaesque dev --data-dir DIR)".into(),
+                );
+            }
+            None
+        }
+        Some("dev") => Some(PathBuf::from(
+            flags.data_dir.as_deref().unwrap_or(dev::DEFAULT_DATA_DIR),
+        )),
+        Some(other) => {
+            return Err(format!(
+                "unknown command {other:?}; the one command is dev (see --help)"
+            ))
+        }
+    };
     let variables = std::env::vars_os().map(|(k, v)| {
         (
             k.to_string_lossy().into_owned(),
             v.to_string_lossy().into_owned(),
         )
     });
-    let loaded = Loaded::load(&flags, variables, &[])?;
+    let defaults = if dev_dir.is_some() {
+        dev::DEFAULTS
+    } else {
+        &[]
+    };
+    let mut loaded = Loaded::load(&flags, variables, defaults)?;
+    if let Some(dir) = &dev_dir {
+        // Its own database, with the schema applied.
+        let replaced = loaded.replace(
+            "kafkaesque.database.url",
+            &dev::database_url(dir)?,
+            Origin::Dev,
+        )?;
+        if replaced != Origin::Default {
+            loaded.warnings.push(format!(
+                "kafkaesque dev uses its own PostgreSQL in {}; the database URL of {replaced} is not used",
+                dir.display()
+            ));
+        }
+        loaded.replace("kafkaesque.init.schema", "true", Origin::Dev)?;
+    }
     kafkaesque::resource_configs::check_flags(&loaded.config)
         .map_err(|(name, why)| format!("{}: {why}", loaded.origin_of(name)))?;
     if flags.print_config {
@@ -63,7 +104,17 @@ fn start(flags: Flags) -> Result<(), String> {
     for warning in &loaded.warnings {
         log::warn!("{warning}");
     }
-    run(loaded.config)
+    match dev_dir {
+        None => run(loaded.config),
+        Some(dir) => {
+            let postgres = DevPostgres::start(&dir)?;
+            let result = run(loaded.config);
+            // Stopped also when the broker failed: a PostgreSQL left behind
+            // would only be found (and reused) by the next start.
+            let stopped = postgres.stop();
+            result.and(stopped)
+        }
+    }
 }
 
 fn init_logging(filter: log::LevelFilter) {

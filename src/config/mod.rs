@@ -172,6 +172,11 @@ settings! {
         init_schema => "kafkaesque.init.schema";
     }
     cli {
+        /// dev: also run a private PostgreSQL for development, created on
+        /// first use in --data-dir (see the README)
+        #[argh(positional)]
+        pub command: Option<String>,
+
         /// read settings from this file, in Kafka's server.properties
         /// format; flags and KAFKA_* variables override it
         #[argh(option)]
@@ -181,6 +186,11 @@ settings! {
         /// (passwords masked), then exit
         #[argh(switch)]
         pub print_config: bool,
+
+        /// kafkaesque dev: the directory of its PostgreSQL cluster; default
+        /// ./kafkaesque-data
+        #[argh(option)]
+        pub data_dir: Option<String>,
 
         /// print the version and git commit, then exit
         #[argh(switch)]
