@@ -5,12 +5,9 @@
 
 mod common;
 
-use common::spawned::{run, Spawned};
-use common::{consume, free_port, TestDb};
-use rdkafka::config::ClientConfig;
-use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
-use rdkafka::Message;
+use common::spawned::{consume_from_start, produce, run, Spawned};
+use common::{free_port, TestDb};
+use rdkafka::consumer::Consumer;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -42,41 +39,12 @@ impl Drop for TempFile {
     }
 }
 
-fn client(addr: &str) -> ClientConfig {
-    let mut config = ClientConfig::new();
-    config
-        .set("bootstrap.servers", addr)
-        .set("broker.address.family", "v4")
-        .set("socket.timeout.ms", "10000")
-        .set("message.timeout.ms", "20000");
-    config
-}
-
 /// Produces `values` to partition 0 of `topic` (auto-created) and reads
 /// them back; returns the topic's partition count.
 fn produce_and_consume(addr: &str, topic: &str, values: &[&str]) -> usize {
-    let producer: BaseProducer = client(addr).set("acks", "all").create().expect("producer");
-    for value in values {
-        producer
-            .send(BaseRecord::<(), str>::to(topic).payload(value).partition(0))
-            .expect("queue a record");
-    }
-    producer
-        .flush(Duration::from_secs(30))
-        .expect("every record acknowledged");
-    let consumer: BaseConsumer = client(addr)
-        .set("group.id", "kq-config-test")
-        .create()
-        .expect("consumer");
-    let mut assignment = rdkafka::TopicPartitionList::new();
-    assignment
-        .add_partition_offset(topic, 0, rdkafka::Offset::Beginning)
-        .expect("add partition");
-    consumer.assign(&assignment).expect("assign");
-    let read: Vec<String> = consume(&consumer, values.len(), Duration::from_secs(30))
-        .iter()
-        .map(|m| String::from_utf8_lossy(m.payload().unwrap_or_default()).into_owned())
-        .collect();
+    let values: Vec<String> = values.iter().map(|v| v.to_string()).collect();
+    produce(addr, topic, &values);
+    let (read, consumer) = consume_from_start(addr, topic, values.len());
     assert_eq!(read, values);
     let metadata = consumer
         .fetch_metadata(Some(topic), Duration::from_secs(10))

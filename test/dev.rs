@@ -9,12 +9,8 @@
 
 mod common;
 
-use common::spawned::{run, Spawned};
-use common::{consume, free_port};
-use rdkafka::config::ClientConfig;
-use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
-use rdkafka::Message;
+use common::free_port;
+use common::spawned::{consume_from_start, produce, run, Spawned};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -45,46 +41,8 @@ impl Drop for DataDir {
     }
 }
 
-fn client(addr: &str) -> ClientConfig {
-    let mut config = ClientConfig::new();
-    config
-        .set("bootstrap.servers", addr)
-        .set("broker.address.family", "v4")
-        .set("socket.timeout.ms", "10000")
-        .set("message.timeout.ms", "20000");
-    config
-}
-
-fn produce(addr: &str, values: &[String]) {
-    let producer: BaseProducer = client(addr).set("acks", "all").create().expect("producer");
-    for value in values {
-        producer
-            .send(
-                BaseRecord::<(), str>::to("dev")
-                    .payload(value.as_str())
-                    .partition(0),
-            )
-            .expect("queue a record");
-    }
-    producer
-        .flush(Duration::from_secs(30))
-        .expect("every record acknowledged");
-}
-
-fn consume_all(addr: &str, expected: usize) -> Vec<String> {
-    let consumer: BaseConsumer = client(addr)
-        .set("group.id", "kq-dev-test")
-        .create()
-        .expect("consumer");
-    let mut assignment = rdkafka::TopicPartitionList::new();
-    assignment
-        .add_partition_offset("dev", 0, rdkafka::Offset::Beginning)
-        .expect("add partition");
-    consumer.assign(&assignment).expect("assign");
-    consume(&consumer, expected, Duration::from_secs(30))
-        .iter()
-        .map(|m| String::from_utf8_lossy(m.payload().unwrap_or_default()).into_owned())
-        .collect()
+fn consume_all(addr: &str, n: usize) -> Vec<String> {
+    consume_from_start(addr, "dev", n).0
 }
 
 fn records(from: usize, to: usize) -> Vec<String> {
@@ -104,7 +62,7 @@ fn dev_mode_starts_stops_restarts_and_survives_kill_9() {
 
     // First run: the cluster is created, the schema applied.
     let mut broker = start(&dir.0, &addr);
-    produce(&addr, &records(0, 10));
+    produce(&addr, "dev", &records(0, 10));
     assert_eq!(consume_all(&addr, 10), records(0, 10));
     assert!(
         broker.log().contains("creating a PostgreSQL cluster"),
@@ -130,7 +88,7 @@ fn dev_mode_starts_stops_restarts_and_survives_kill_9() {
         "{}",
         broker.log()
     );
-    produce(&addr, &records(10, 20));
+    produce(&addr, "dev", &records(10, 20));
     assert_eq!(consume_all(&addr, 20), records(0, 20));
 
     // Only one kafkaesque dev per directory, even on another port.
@@ -166,7 +124,7 @@ fn dev_mode_starts_stops_restarts_and_survives_kill_9() {
         broker.log()
     );
     assert_eq!(dir.postmaster_pid().as_deref(), Some(left_running.as_str()));
-    produce(&addr, &records(20, 25));
+    produce(&addr, "dev", &records(20, 25));
     assert_eq!(consume_all(&addr, 25), records(0, 25));
     assert!(broker.terminate().success(), "{}", broker.log());
     assert_eq!(

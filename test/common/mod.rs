@@ -261,24 +261,7 @@ impl Broker {
 
     /// SIGTERM, then wait (bounded) for the process to exit.
     pub fn terminate(&mut self) -> ExitStatus {
-        let mut child = self.child.take().expect("broker is not running");
-        let status = Command::new("kill")
-            .args(["-TERM", &child.id().to_string()])
-            .status()
-            .expect("run kill(1)");
-        assert!(status.success(), "kill -TERM failed");
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            if let Ok(Some(status)) = child.try_wait() {
-                return status;
-            }
-            if Instant::now() > deadline {
-                let _ = child.kill();
-                let _ = child.wait();
-                panic!("kafkaesque did not exit within 30 s of SIGTERM");
-            }
-            thread::sleep(Duration::from_millis(20));
-        }
+        terminate(self.child.take().expect("broker is not running"))
     }
 
     /// Starts the process again on the same port and database.
@@ -310,6 +293,27 @@ impl Drop for Broker {
         } else {
             let _ = fs::remove_file(&self.log_path);
         }
+    }
+}
+
+/// SIGTERM to a kafkaesque process, then wait (bounded) for it to exit.
+pub fn terminate(mut child: Child) -> ExitStatus {
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("run kill(1)");
+    assert!(status.success(), "kill -TERM failed");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Ok(Some(status)) = child.try_wait() {
+            return status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("kafkaesque did not exit within 30 s of SIGTERM");
+        }
+        thread::sleep(Duration::from_millis(20));
     }
 }
 

@@ -3,6 +3,10 @@
 //! configured and run: `--config` files, `KAFKA_*` variables,
 //! `kafkaesque dev`.
 
+use rdkafka::config::ClientConfig;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
+use rdkafka::Message;
 use std::fs::{self, File};
 use std::net::TcpStream;
 use std::path::PathBuf;
@@ -92,27 +96,7 @@ impl Spawned {
 
     /// SIGTERM, then wait (bounded) for it to exit.
     pub fn terminate(&mut self) -> ExitStatus {
-        let mut child = self.child.take().expect("not running");
-        let status = Command::new("kill")
-            .args(["-TERM", &child.id().to_string()])
-            .status()
-            .expect("run kill(1)");
-        assert!(status.success(), "kill -TERM failed");
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            if let Ok(Some(status)) = child.try_wait() {
-                return status;
-            }
-            if Instant::now() > deadline {
-                let _ = child.kill();
-                let _ = child.wait();
-                panic!(
-                    "kafkaesque did not exit within 60 s of SIGTERM:\n{}",
-                    self.log()
-                );
-            }
-            thread::sleep(Duration::from_millis(20));
-        }
+        super::terminate(self.child.take().expect("not running"))
     }
 
     /// `kill -9`: no chance to clean up.
@@ -137,4 +121,52 @@ impl Drop for Spawned {
             let _ = fs::remove_file(&self.log_path);
         }
     }
+}
+
+/// librdkafka settings for a broker at `addr`.
+pub fn client(addr: &str) -> ClientConfig {
+    let mut config = ClientConfig::new();
+    config
+        .set("bootstrap.servers", addr)
+        .set("broker.address.family", "v4")
+        .set("socket.timeout.ms", "10000")
+        .set("message.timeout.ms", "20000");
+    config
+}
+
+/// Produces `values` to partition 0 of `topic` with acks=all; panics unless
+/// every one is acknowledged.
+pub fn produce(addr: &str, topic: &str, values: &[String]) {
+    let producer: BaseProducer = client(addr).set("acks", "all").create().expect("producer");
+    for value in values {
+        producer
+            .send(
+                BaseRecord::<(), str>::to(topic)
+                    .payload(value.as_str())
+                    .partition(0),
+            )
+            .expect("queue a record");
+    }
+    producer
+        .flush(Duration::from_secs(30))
+        .expect("every record acknowledged");
+}
+
+/// Reads partition 0 of `topic` from its start until `n` values (or 30 s),
+/// with a consumer that is left open for the caller's further questions.
+pub fn consume_from_start(addr: &str, topic: &str, n: usize) -> (Vec<String>, BaseConsumer) {
+    let consumer: BaseConsumer = client(addr)
+        .set("group.id", "kq-spawned-test")
+        .create()
+        .expect("consumer");
+    let mut assignment = rdkafka::TopicPartitionList::new();
+    assignment
+        .add_partition_offset(topic, 0, rdkafka::Offset::Beginning)
+        .expect("add partition");
+    consumer.assign(&assignment).expect("assign");
+    let values = super::consume(&consumer, n, Duration::from_secs(30))
+        .iter()
+        .map(|m| String::from_utf8_lossy(m.payload().unwrap_or_default()).into_owned())
+        .collect();
+    (values, consumer)
 }
