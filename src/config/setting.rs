@@ -189,7 +189,7 @@ macro_rules! settings {
         /// file (--config) under the Kafka name its help names, or as a
         /// KAFKA_* environment variable as the apache/kafka image reads them.
         /// Precedence: flag, environment, file, default.
-        #[derive(argh::FromArgs, Debug, Default)]
+        #[derive(argh::FromArgs, Debug)]
         pub struct Flags {
             $( $(#[doc = $odoc])+ #[argh(option)] pub $ofield: Option<String>, )*
             $( $(#[doc = $sdoc])+ #[argh(switch)] pub $sfield: bool, )*
