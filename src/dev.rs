@@ -13,6 +13,7 @@
 //! PostgreSQL refuses to run as root, so run as root the server runs as the
 //! `postgres` user that PostgreSQL's packages create.
 
+use crate::config::{Loaded, Origin};
 use std::fs::{self, File, TryLockError};
 use std::io::Write;
 use std::os::unix::fs::MetadataExt;
@@ -52,8 +53,27 @@ struct Owner {
     gid: u32,
 }
 
+/// Points the settings at the cluster in `data_dir`: its database, with
+/// the schema applied. A database URL given anyway is not used, and the
+/// start-up log says so.
+pub fn configure(loaded: &mut Loaded, data_dir: &Path) -> Result<(), String> {
+    let replaced = loaded.replace(
+        "kafkaesque.database.url",
+        &database_url(data_dir)?,
+        Origin::Dev,
+    )?;
+    if replaced != Origin::Default {
+        loaded.warnings.push(format!(
+            "kafkaesque dev uses its own PostgreSQL in {}; the database URL of {replaced} is not used",
+            data_dir.display()
+        ));
+    }
+    loaded.replace("kafkaesque.init.schema", "true", Origin::Dev)?;
+    Ok(())
+}
+
 /// The database URL of the cluster in `data_dir`, which need not exist yet.
-pub fn database_url(data_dir: &Path) -> Result<String, String> {
+fn database_url(data_dir: &Path) -> Result<String, String> {
     let cluster = absolute(data_dir)?.join(CLUSTER_DIR);
     let socket_dir = cluster
         .to_str()

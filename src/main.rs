@@ -2,7 +2,7 @@
 //! listen; in `kafkaesque dev`, with a private PostgreSQL around it.
 
 use kafkaesque::broker::{Broker, TopicCache, Watermarks};
-use kafkaesque::config::{Config, Flags, Loaded, Origin};
+use kafkaesque::config::{Config, Flags, Loaded};
 use kafkaesque::coordinator::{self, GroupCoordinator};
 use kafkaesque::dev::{self, DevPostgres};
 use kafkaesque::log_cleaner;
@@ -77,19 +77,7 @@ fn start(flags: Flags) -> Result<(), String> {
     };
     let mut loaded = Loaded::load(&flags, variables, defaults)?;
     if let Some(dir) = &dev_dir {
-        // Its own database, with the schema applied.
-        let replaced = loaded.replace(
-            "kafkaesque.database.url",
-            &dev::database_url(dir)?,
-            Origin::Dev,
-        )?;
-        if replaced != Origin::Default {
-            loaded.warnings.push(format!(
-                "kafkaesque dev uses its own PostgreSQL in {}; the database URL of {replaced} is not used",
-                dir.display()
-            ));
-        }
-        loaded.replace("kafkaesque.init.schema", "true", Origin::Dev)?;
+        dev::configure(&mut loaded, dir)?;
     }
     kafkaesque::resource_configs::check_flags(&loaded.config)
         .map_err(|(name, why)| format!("{}: {why}", loaded.origin_of(name)))?;
