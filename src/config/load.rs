@@ -197,8 +197,10 @@ fn flag_entries(flags: &Flags) -> Vec<Entry> {
 /// The settings in a properties file.
 fn file_entries(path: &Path) -> Result<Vec<Entry>, String> {
     let shown = path.display().to_string();
-    let text =
-        std::fs::read_to_string(path).map_err(|e| format!("cannot read --config {shown}: {e}"))?;
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read --config {shown}: {e}"))?;
+    // UTF-8, or else ISO-8859-1 as Java's Properties.load reads every file.
+    let text = String::from_utf8(bytes)
+        .unwrap_or_else(|e| e.into_bytes().into_iter().map(char::from).collect());
     let found = properties::parse(&text).map_err(|e| format!("{shown}, {e}"))?;
     Ok(found
         .into_iter()

@@ -12,8 +12,9 @@
 //! - Escapes in keys and values: `\t`, `\n`, `\r`, `\f`, `\uXXXX`, and a
 //!   backslash before any other character stands for that character.
 //!
-//! Java reads the bytes as ISO-8859-1; this reads UTF-8, which is the same
-//! for the ASCII that Kafka's settings are written in.
+//! Java reads the bytes as ISO-8859-1; the loader reads UTF-8 and falls
+//! back to ISO-8859-1 for a file that is not UTF-8 (the two agree on the
+//! ASCII that Kafka's settings are written in).
 
 /// One `key=value` of a file, with the line it starts on (1-based), so that
 /// an error can name it.
