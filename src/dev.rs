@@ -453,7 +453,7 @@ fn find_bindir(candidates: &[PathBuf], wanted: Option<&str>) -> Result<PathBuf, 
     }
     match wanted {
         None => Err(
-            "no PostgreSQL server programs (initdb, pg_ctl, postgres) found in PATH, `pg_config --bindir` or /usr/lib/postgresql/*/bin; install PostgreSQL's server package (Debian/Ubuntu: apt-get install postgresql; Fedora/RHEL: dnf install postgresql-server; macOS: brew install postgresql)".to_string(),
+            "no PostgreSQL server programs (initdb, pg_ctl, postgres) found in PATH, `pg_config --bindir` or /usr/lib/postgresql/*/bin; install PostgreSQL's server package (Debian/Ubuntu: apt-get install postgresql; Fedora/RHEL: dnf install postgresql-server)".to_string(),
         ),
         Some(w) => Err(format!(
             "the cluster in --data-dir was made by PostgreSQL {w}, and its server programs were not found (found: {}); install PostgreSQL {w}'s server package, or remove the data directory to start over",
